@@ -1,0 +1,13 @@
+#!/bin/sh
+# First start of the postgres volume only (docker-entrypoint-initdb.d): one role and one database per
+# service, passwords read from the compose secrets.
+set -eu
+for svc in auth rentals; do
+    password=$(cat "/run/secrets/${svc}-db-password")
+    psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
+        -v role="$svc" -v password="$password" <<'SQL'
+CREATE ROLE :"role" LOGIN CREATEDB PASSWORD :'password';
+CREATE DATABASE :"role" OWNER :"role";
+REVOKE ALL ON DATABASE :"role" FROM PUBLIC;
+SQL
+done
