@@ -1,0 +1,57 @@
+"""The Celery application: ``celery -A billing worker`` / ``celery -A billing beat``.
+
+Message flow: ``rentals.events`` --rental.finished--> quorum queue ``billing.rental-finished``, read by
+RentalFinishedConsumerStep (plain JSON, not Celery's task format) in the worker's consumer. A valid event
+is handed to ``issue_invoice_task`` on Celery's own queue ``billing.tasks`` with a confirmed publish, then
+acked; an invalid one is republished to ``billing.dlx`` (queue ``billing.rental-finished.dlq``) with the
+reason in the ``x-error`` header, then acked. The task runs in the prefork pool with acks-late, so
+Celery's retries (exponential backoff) cover S3, broker and SMTP outages.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from billing.config import load_settings
+from billing.topology import TASKS_QUEUE, tasks_queue
+
+settings = load_settings()
+
+app = Celery("billing", include=["billing.tasks"])
+app.conf.update(
+    broker_url=settings.amqp_url,
+    # Every Celery publish (task hand-over, retries, beat) waits for the broker's confirm.
+    broker_transport_options={"confirm_publish": True},
+    broker_connection_retry_on_startup=True,
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    event_serializer="json",
+    task_ignore_result=True,
+    task_acks_late=True,
+    worker_cancel_long_running_tasks_on_connection_loss=True,
+    # Short tasks (a few S3/AMQP/SMTP round trips): keep each pool process busy while others wait on I/O.
+    worker_prefetch_multiplier=16,
+    task_soft_time_limit=60,
+    task_time_limit=90,
+    task_queues=(tasks_queue,),
+    task_default_queue=TASKS_QUEUE,
+    task_default_exchange=TASKS_QUEUE,
+    task_default_routing_key=TASKS_QUEUE,
+    task_create_missing_queues=False,
+    worker_send_task_events=False,
+    timezone="UTC",
+    enable_utc=True,
+    beat_schedule={
+        "billing-reconciliation": {
+            "task": "billing.reconciliation_request_task",
+            "schedule": float(settings.reconcile_interval_seconds),
+            # A request that waited longer than one interval is superseded by the next one.
+            "options": {"expires": float(settings.reconcile_interval_seconds)},
+        }
+    },
+)
+
+from billing.consumers import RentalFinishedConsumerStep  # noqa: E402  (needs `app` importable first)
+
+app.steps["consumer"].add(RentalFinishedConsumerStep)

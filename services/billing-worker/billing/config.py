@@ -1,0 +1,49 @@
+"""Settings from the environment (docs/ARCHITECTURE.md, "Environment contract": billing-worker)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVICE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    amqp_url: str
+    s3_endpoint_url: str | None
+    s3_region: str
+    invoices_bucket: str
+    email_host: str
+    email_port: int
+    email_from: str
+    email_timeout_seconds: int
+    contracts_dir: Path
+    reconcile_interval_seconds: int
+    reconcile_after_seconds: int
+    prefetch_count: int
+
+
+def load_settings() -> Settings:
+    return Settings(
+        amqp_url=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
+        s3_endpoint_url=os.environ.get("AWS_ENDPOINT_URL_S3") or None,
+        s3_region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        invoices_bucket=os.environ.get("INVOICES_BUCKET", "velo-invoices"),
+        email_host=os.environ.get("EMAIL_HOST", "127.0.0.1"),
+        email_port=_int("EMAIL_PORT", 25),
+        email_from=os.environ.get("EMAIL_FROM", "Velo <no-reply@velo.example>"),
+        email_timeout_seconds=_int("EMAIL_TIMEOUT_SECONDS", 10),
+        contracts_dir=Path(
+            os.environ.get("CONTRACTS_DIR") or SERVICE_DIR / ".." / ".." / "contracts"
+        ).resolve(),
+        reconcile_interval_seconds=_int("RECONCILE_INTERVAL_SECONDS", 60),
+        reconcile_after_seconds=_int("RECONCILE_AFTER_SECONDS", 180),
+        prefetch_count=_int("BILLING_PREFETCH", 64),
+    )

@@ -1,0 +1,1 @@
+"""Clients for the boundaries (S3, RabbitMQ publisher, SMTP): one small module each."""

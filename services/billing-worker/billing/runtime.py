@@ -1,0 +1,51 @@
+"""Per-process boundary clients, created lazily after the prefork pool forked (never shared across
+processes or threads) and reused for every message: one boto3 client, one pika channel, one SMTP link."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from billing.config import load_settings
+from billing.integrations.amqp import EventPublisher
+from billing.integrations.mail import ReceiptMailer
+from billing.integrations.s3 import InvoiceStorage, s3_client_create
+from billing.topology import PUBLISHER_EXCHANGES
+
+_local = threading.local()
+
+
+def _get(name: str, factory):
+    if getattr(_local, "pid", None) != os.getpid():
+        _local.__dict__.clear()
+        _local.pid = os.getpid()
+    value = getattr(_local, name, None)
+    if value is None:
+        value = factory()
+        setattr(_local, name, value)
+    return value
+
+
+def storage() -> InvoiceStorage:
+    def make() -> InvoiceStorage:
+        s = load_settings()
+        client = s3_client_create(endpoint_url=s.s3_endpoint_url, region=s.s3_region)
+        return InvoiceStorage(client=client, bucket=s.invoices_bucket)
+
+    return _get("storage", make)
+
+
+def publisher() -> EventPublisher:
+    return _get(
+        "publisher", lambda: EventPublisher(amqp_url=load_settings().amqp_url, exchanges=PUBLISHER_EXCHANGES)
+    )
+
+
+def mailer() -> ReceiptMailer:
+    def make() -> ReceiptMailer:
+        s = load_settings()
+        return ReceiptMailer(
+            host=s.email_host, port=s.email_port, sender=s.email_from, timeout=s.email_timeout_seconds
+        )
+
+    return _get("mailer", make)

@@ -1,0 +1,169 @@
+"""Billing's writes: issue an invoice for a finished rental, request reconciliation, dead-letter."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from billing.contracts import event_validate
+from billing.errors import TransientError
+from billing.events import invoice_issued_event, reconciliation_requested_event, rfc3339, utc_now
+from billing.integrations.amqp import event_json_bytes
+from billing.integrations.mail import PermanentMailError
+from billing.invoices import (
+    invoice_build,
+    invoice_html,
+    invoice_json_bytes,
+    receipt_subject,
+    receipt_text,
+)
+from billing.topology import BILLING_EVENTS_EXCHANGE, DEAD_LETTER_EXCHANGE, RENTAL_FINISHED_ROUTING_KEY
+
+logger = logging.getLogger(__name__)
+
+
+class Storage(Protocol):
+    def put_if_absent(self, *, key: str, body: bytes, content_type: str) -> bool: ...
+    def put(self, *, key: str, body: bytes, content_type: str) -> None: ...
+    def get_json(self, *, key: str) -> dict | None: ...
+    def exists(self, *, key: str) -> bool: ...
+
+
+class Publisher(Protocol):
+    def publish(
+        self,
+        *,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        message_id: str,
+        content_type: str = ...,
+        message_type: str | None = ...,
+        headers: dict | None = ...,
+    ) -> None: ...
+    def publish_event(self, *, exchange: str, event: dict, headers: dict | None = ...) -> None: ...
+
+
+class Mailer(Protocol):
+    def send(self, *, to: str, subject: str, body: str) -> None: ...
+
+
+class InvoiceIncomplete(TransientError):
+    """A transient failure after this delivery created the invoice: the retry must finish its work
+    (HTML, event, receipt mail) even though the invoice JSON now exists."""
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceOutcome:
+    invoice: dict[str, Any]
+    created: bool
+    receipt_sent: bool
+    event: dict[str, Any]
+
+
+HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+
+
+def invoice_issue(
+    *,
+    event: dict[str, Any],
+    storage: Storage,
+    publisher: Publisher,
+    mailer: Mailer,
+    now: Callable[[], datetime] = utc_now,
+    resume_created: bool = False,
+) -> InvoiceOutcome:
+    """Issue the invoice of one ``rental.finished`` event exactly once.
+
+    The S3 key is deterministic and written with a conditional create, so the first delivery writes the
+    invoice, its HTML and mails the receipt; any later delivery reads the stored invoice and re-publishes
+    the identical ``invoice.issued`` (same event id, invoice id and amount). ``resume_created`` is set on
+    the retry of a delivery that created the invoice and then failed transiently (InvoiceIncomplete).
+    """
+    draft = invoice_build(event=event, issued_at=now())
+    key = draft["s3_key"]
+    created = storage.put_if_absent(key=key, body=invoice_json_bytes(draft), content_type="application/json")
+    if created:
+        invoice = draft
+        logger.info(
+            "invoice %s created for rental %s at %s", invoice["invoice_id"], invoice["rental_id"], key
+        )
+    else:
+        stored = storage.get_json(key=key)
+        if stored is None:  # exists per the conditional put but not readable yet
+            raise TransientError(f"invoice {key} exists but could not be read")
+        invoice = stored
+        if invoice["total"] != draft["total"]:
+            logger.warning(
+                "rental %s redelivered with a different amount (%s, stored %s); the stored invoice stands",
+                invoice["rental_id"],
+                draft["total"],
+                invoice["total"],
+            )
+    owner = created or resume_created
+    issued = invoice_issued_event(invoice=invoice)
+    event_validate(issued, event_type="invoice.issued")
+    receipt_sent = False
+    try:
+        if owner or not storage.exists(key=invoice["html_key"]):
+            storage.put(
+                key=invoice["html_key"],
+                body=invoice_html(invoice).encode("utf-8"),
+                content_type=HTML_CONTENT_TYPE,
+            )
+        publisher.publish_event(exchange=BILLING_EVENTS_EXCHANGE, event=issued)
+        if owner:
+            receipt_sent = receipt_send(invoice=invoice, mailer=mailer)
+    except TransientError as exc:
+        if owner:
+            raise InvoiceIncomplete(str(exc)) from exc
+        raise
+    return InvoiceOutcome(invoice=invoice, created=created, receipt_sent=receipt_sent, event=issued)
+
+
+def receipt_send(*, invoice: dict[str, Any], mailer: Mailer) -> bool:
+    """Mail the receipt; a permanent refusal (bad address) is logged and does not undo the invoice."""
+    try:
+        mailer.send(
+            to=invoice["rider"]["email"], subject=receipt_subject(invoice), body=receipt_text(invoice)
+        )
+    except PermanentMailError as exc:
+        logger.error("receipt for invoice %s not deliverable: %s", invoice["invoice_id"], exc)
+        return False
+    return True
+
+
+def reconciliation_request(
+    *, publisher: Publisher, older_than_seconds: int, now: Callable[[], datetime] = utc_now
+) -> dict[str, Any]:
+    event = reconciliation_requested_event(older_than_seconds=older_than_seconds, requested_at=now())
+    event_validate(event, event_type="billing.reconciliation_requested")
+    publisher.publish_event(exchange=BILLING_EVENTS_EXCHANGE, event=event)
+    return event
+
+
+def dead_letter_headers(
+    *, reason: str, message_id: str | None, failed_at: datetime | None = None
+) -> dict[str, Any]:
+    return {
+        "x-error": reason[:1000],
+        "x-original-exchange": "rentals.events",
+        "x-original-routing-key": RENTAL_FINISHED_ROUTING_KEY,
+        "x-original-message-id": message_id or "",
+        "x-failed-at": rfc3339(failed_at or utc_now()),
+    }
+
+
+def rental_finished_dead_letter(*, publisher: Publisher, event: dict[str, Any], reason: str) -> None:
+    """Park an event billing gave up on (retries exhausted, unexpected error) in the DLQ with the reason."""
+    logger.error("dead-lettering rental.finished %s: %s", event.get("event_id"), reason)
+    publisher.publish(
+        exchange=DEAD_LETTER_EXCHANGE,
+        routing_key=RENTAL_FINISHED_ROUTING_KEY,
+        body=event_json_bytes(event),
+        message_id=str(event.get("event_id") or ""),
+        headers=dead_letter_headers(reason=reason, message_id=event.get("event_id")),
+    )

@@ -1,0 +1,61 @@
+"""Celery tasks: thin wrappers that call a service with the process's boundary clients."""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+from billing import runtime, services
+from billing.celery import app
+from billing.config import load_settings
+from billing.errors import TransientError
+from billing.services import InvoiceIncomplete
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 10
+MAX_BACKOFF_SECONDS = 300
+
+
+def retry_countdown(*, retries: int) -> float:
+    """Exponential backoff with full jitter: 1, 2, 4 ... capped at 300 s (about 13 min over 10 retries)."""
+    ceiling = min(MAX_BACKOFF_SECONDS, 2**retries)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+@app.task(bind=True, name="billing.issue_invoice_task", max_retries=MAX_RETRIES, acks_late=True)
+def issue_invoice_task(self, event: dict[str, Any], resume_created: bool = False) -> dict[str, Any] | None:
+    try:
+        outcome = services.invoice_issue(
+            event=event,
+            storage=runtime.storage(),
+            publisher=runtime.publisher(),
+            mailer=runtime.mailer(),
+            resume_created=resume_created,
+        )
+    except TransientError as exc:
+        resume = resume_created or isinstance(exc, InvoiceIncomplete)
+        if self.request.retries >= self.max_retries:
+            services.rental_finished_dead_letter(
+                publisher=runtime.publisher(), event=event, reason=f"retries exhausted: {exc}"
+            )
+            return None
+        countdown = retry_countdown(retries=self.request.retries)
+        logger.warning("rental.finished %s: %s; retry in %.1f s", event.get("event_id"), exc, countdown)
+        raise self.retry(exc=exc, countdown=countdown, args=(event,), kwargs={"resume_created": resume})
+    except Exception as exc:
+        logger.exception("rental.finished %s failed unexpectedly", event.get("event_id"))
+        services.rental_finished_dead_letter(
+            publisher=runtime.publisher(), event=event, reason=f"unexpected error: {exc!r}"
+        )
+        return None
+    return {"invoice_id": outcome.invoice["invoice_id"], "created": outcome.created}
+
+
+@app.task(name="billing.reconciliation_request_task", acks_late=True)
+def reconciliation_request_task() -> str:
+    event = services.reconciliation_request(
+        publisher=runtime.publisher(), older_than_seconds=load_settings().reconcile_after_seconds
+    )
+    return event["event_id"]

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from billing.config import load_settings
+from billing.tests.fakes import FakeMailer, FakePublisher, FakeStorage
+
+CONTRACTS = load_settings().contracts_dir
+VALID_RENTAL_FINISHED = sorted((CONTRACTS / "examples" / "rental.finished").glob("*.json"))
+INVALID_RENTAL_FINISHED = sorted((CONTRACTS / "examples" / "invalid" / "rental.finished").glob("*.json"))
+
+assert VALID_RENTAL_FINISHED, f"no rental.finished examples under {CONTRACTS}"
+assert INVALID_RENTAL_FINISHED, f"no invalid rental.finished examples under {CONTRACTS}"
+
+
+def load_example(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def basic_event() -> dict:
+    return load_example(CONTRACTS / "examples" / "rental.finished" / "v1-basic.json")
+
+
+@pytest.fixture
+def storage() -> FakeStorage:
+    return FakeStorage()
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+def mailer() -> FakeMailer:
+    return FakeMailer()

@@ -1,0 +1,56 @@
+"""RabbitMQ names (docs/ARCHITECTURE.md, "Events") and their kombu declarations."""
+
+from __future__ import annotations
+
+from kombu import Exchange, Queue
+
+RENTALS_EVENTS_EXCHANGE = "rentals.events"
+BILLING_EVENTS_EXCHANGE = "billing.events"
+RENTAL_FINISHED_ROUTING_KEY = "rental.finished"
+RENTAL_FINISHED_QUEUE = "billing.rental-finished"
+DEAD_LETTER_EXCHANGE = "billing.dlx"
+DEAD_LETTER_QUEUE = "billing.rental-finished.dlq"
+TASKS_QUEUE = "billing.tasks"
+# A message redelivered this often (e.g. it kept killing the consumer) is dead-lettered by RabbitMQ itself.
+DELIVERY_LIMIT = 20
+
+rentals_events = Exchange(RENTALS_EVENTS_EXCHANGE, type="topic", durable=True)
+billing_events = Exchange(BILLING_EVENTS_EXCHANGE, type="topic", durable=True)
+dead_letter_exchange = Exchange(DEAD_LETTER_EXCHANGE, type="topic", durable=True)
+tasks_exchange = Exchange(TASKS_QUEUE, type="direct", durable=True)
+
+rental_finished_queue = Queue(
+    RENTAL_FINISHED_QUEUE,
+    exchange=rentals_events,
+    routing_key=RENTAL_FINISHED_ROUTING_KEY,
+    durable=True,
+    queue_arguments={
+        "x-queue-type": "quorum",
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        "x-delivery-limit": DELIVERY_LIMIT,
+    },
+)
+dead_letter_queue = Queue(
+    DEAD_LETTER_QUEUE,
+    exchange=dead_letter_exchange,
+    routing_key="#",
+    durable=True,
+    queue_arguments={"x-queue-type": "quorum"},
+)
+# Celery's own task queue (classic: countdown retries are held by the worker, which quorum queues
+# would only allow through Celery's native delayed delivery machinery).
+tasks_queue = Queue(TASKS_QUEUE, exchange=tasks_exchange, routing_key=TASKS_QUEUE, durable=True)
+
+# (name, type) of the exchanges the pika publisher declares before publishing.
+PUBLISHER_EXCHANGES = (
+    (BILLING_EVENTS_EXCHANGE, "topic"),
+    (DEAD_LETTER_EXCHANGE, "topic"),
+)
+
+
+def topology_declare(channel) -> None:
+    """Declare exchanges, queues and bindings idempotently on a kombu channel."""
+    for exchange in (rentals_events, billing_events, dead_letter_exchange):
+        exchange.bind(channel).declare()
+    dead_letter_queue.bind(channel).declare()
+    rental_finished_queue.bind(channel).declare()
