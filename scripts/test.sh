@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# make test: lint, every service's tests, contract tests, deployment checks, then the e2e suite
+# against a freshly started, isolated 'test' stack (ports +100, data under .run/test). Exit code is the truth.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+STACK="bash $ROOT/scripts/stack.sh"
+failures=()
+step() { printf '\n======== %s ========\n' "$*"; }
+run() { # run NAME CMD...: run one suite, remember failures, keep going
+  local name="$1"; shift
+  step "$name"
+  local t0=$SECONDS
+  if "$@"; then echo "-- $name: ok ($((SECONDS - t0))s)"; else echo "-- $name: FAILED ($((SECONDS - t0))s)"; failures+=("$name"); fi
+}
+
+bash scripts/install.sh || exit 1
+
+run "lint (ruff check)" .venv/bin/ruff check .
+run "lint (ruff format --check)" .venv/bin/ruff format --check .
+run "shell syntax" bash -n scripts/stack.sh scripts/install.sh scripts/test.sh
+
+step "starting a fresh test stack (infrastructure)"
+$STACK reset test >/dev/null 2>&1 || true
+trap '$STACK down test >/dev/null 2>&1 || true' EXIT
+$STACK infra-up test || { echo "test stack infrastructure failed to start"; exit 1; }
+# shellcheck disable=SC1091
+source .run/test/env.sh
+export CONTRACTS_DIR="$ROOT/contracts"
+
+run "contract tests" .venv/bin/python -m pytest -q tests/contracts
+if [[ -x scripts/validate-deploy.sh ]]; then run "deployment checks" bash scripts/validate-deploy.sh; fi
+run "auth tests" bash -c 'cd services/auth && DATABASE_URL="$AUTH_DATABASE_URL" .venv/bin/python -m pytest -q -p no:cacheprovider'
+run "rentals tests" bash -c 'cd services/rentals && DATABASE_URL="$RENTALS_DATABASE_URL" .venv/bin/python -m pytest -q -p no:cacheprovider'
+run "billing-worker tests" bash -c 'cd services/billing-worker && .venv/bin/python -m pytest -q -p no:cacheprovider'
+
+step "starting the test stack's services"
+if $STACK apps-up test; then
+  export VELO_STACK_CTL="$STACK" VELO_STACK=test
+  run "e2e tests" .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e
+else
+  failures+=("test stack services")
+  tail -n 30 .run/test/logs/*.log
+fi
+
+step "summary"
+if ((${#failures[@]})); then
+  printf 'FAILED: %s\n' "${failures[@]}"
+  exit 1
+fi
+echo "all suites passed"
