@@ -21,6 +21,9 @@ run "lint (ruff format --check)" .venv/bin/ruff format --check .
 run "shell syntax" bash -n scripts/stack.sh scripts/install.sh scripts/test.sh
 
 step "starting a fresh test stack (infrastructure)"
+export ADMIN_EMAIL="admin@velo.test"
+ADMIN_PASSWORD="test-$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')"
+export ADMIN_PASSWORD
 $STACK reset test >/dev/null 2>&1 || true
 trap '$STACK down test >/dev/null 2>&1 || true' EXIT
 $STACK infra-up test || { echo "test stack infrastructure failed to start"; exit 1; }
