@@ -10,7 +10,9 @@ DAY = 86_400
 
 
 def cost(seconds: int, *, cap: int | None = None, unlock: int = 100, per_minute: int = 25):
-    return rental_cost(duration_seconds=seconds, unlock_fee=unlock, price_per_minute=per_minute, daily_cap=cap)
+    return rental_cost(
+        duration_seconds=seconds, unlock_fee=unlock, price_per_minute=per_minute, daily_cap=cap
+    )
 
 
 @pytest.mark.parametrize(

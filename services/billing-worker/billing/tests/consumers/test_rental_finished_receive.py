@@ -1,0 +1,67 @@
+"""The consumer callback: forward valid events, dead-letter invalid ones, never raise."""
+
+import pytest
+
+from billing.consumers import rental_finished_receive
+from billing.tests.conftest import INVALID_RENTAL_FINISHED, VALID_RENTAL_FINISHED, load_example
+from billing.tests.fakes import FakeMessage
+
+
+class Recorder:
+    def __init__(self, fail: bool = False):
+        self.forwarded: list[dict] = []
+        self.dead: list[dict] = []
+        self.fail = fail
+
+    def forward(self, event):
+        if self.fail:
+            raise ConnectionError("broker gone")
+        self.forwarded.append(event)
+
+    def dead_letter(self, **kwargs):
+        if self.fail:
+            raise ConnectionError("broker gone")
+        self.dead.append(kwargs)
+
+
+def receive(message, recorder):
+    return rental_finished_receive(
+        message=message, forward=recorder.forward, dead_letter=recorder.dead_letter, retry_delay=0
+    )
+
+
+@pytest.mark.parametrize("path", VALID_RENTAL_FINISHED, ids=lambda p: p.name)
+def test_valid_examples_are_forwarded_then_acked(path):
+    recorder, message = Recorder(), FakeMessage(body=path.read_bytes())
+    assert receive(message, recorder) == "forwarded"
+    assert recorder.forwarded == [load_example(path)]
+    assert recorder.dead == []
+    assert message.acked
+
+
+@pytest.mark.parametrize("path", INVALID_RENTAL_FINISHED, ids=lambda p: p.name)
+def test_invalid_examples_are_dead_lettered_with_reason_then_acked(path):
+    recorder = Recorder()
+    message = FakeMessage(body=path.read_bytes(), properties={"message_id": "m-1"})
+    assert receive(message, recorder) == "dead-lettered"
+    [dead] = recorder.dead
+    assert dead["body"] == path.read_bytes()
+    assert "schema rental.finished.v1" in dead["reason"]
+    assert dead["message_id"] == "m-1"
+    assert recorder.forwarded == []
+    assert message.acked
+
+
+def test_garbage_is_dead_lettered_not_raised():
+    recorder, message = Recorder(), FakeMessage(body=b"\x00garbage", content_type="text/plain")
+    assert receive(message, recorder) == "dead-lettered"
+    assert recorder.dead[0]["content_type"] == "text/plain"
+    assert message.acked
+
+
+def test_broker_trouble_requeues_instead_of_raising():
+    path = VALID_RENTAL_FINISHED[0]
+    message = FakeMessage(body=path.read_bytes())
+    assert receive(message, Recorder(fail=True)) == "requeued"
+    assert not message.acked
+    assert message.rejected is True

@@ -1,0 +1,77 @@
+"""Celery tasks run eagerly (``apply``) with fake boundaries: retry, resume and give-up behaviour."""
+
+import pytest
+
+from billing import runtime
+from billing.config import load_settings
+from billing.tasks import MAX_RETRIES, issue_invoice_task, reconciliation_request_task, retry_countdown
+
+
+@pytest.fixture(autouse=True)
+def fake_runtime(monkeypatch, storage, publisher, mailer):
+    monkeypatch.setattr(runtime, "storage", lambda: storage)
+    monkeypatch.setattr(runtime, "publisher", lambda: publisher)
+    monkeypatch.setattr(runtime, "mailer", lambda: mailer)
+
+
+def test_issues_an_invoice(basic_event, storage, publisher, mailer):
+    result = issue_invoice_task.apply(args=(basic_event,))
+    assert result.successful()
+    assert result.result["created"] is True
+    assert len(storage.objects) == 2 and len(publisher.messages) == 1 and len(mailer.sent) == 1
+
+
+def test_s3_outage_is_retried(basic_event, storage, publisher, mailer):
+    storage.fail_next += ["put_if_absent", "put_if_absent"]
+    result = issue_invoice_task.apply(args=(basic_event,))
+    assert result.successful()
+    assert len(publisher.messages) == 1 and len(mailer.sent) == 1
+
+
+def test_mail_outage_after_creation_resumes_and_mails_once(basic_event, publisher, mailer):
+    mailer.failures = 2
+    result = issue_invoice_task.apply(args=(basic_event,))
+    assert result.successful()
+    assert len(mailer.sent) == 1
+    # invoice.issued went out on every attempt with one event id: rentals applies it once
+    assert len({m.message_id for m in publisher.messages if m.exchange == "billing.events"}) == 1
+
+
+def test_gives_up_to_the_dlq_after_max_retries(basic_event, mailer, publisher):
+    mailer.failures = MAX_RETRIES + 5
+    result = issue_invoice_task.apply(args=(basic_event,))
+    assert result.successful()
+    dead = [m for m in publisher.messages if m.exchange == "billing.dlx"]
+    assert len(dead) == 1
+    assert dead[0].headers["x-error"].startswith("retries exhausted")
+    assert dead[0].json == basic_event
+    assert mailer.sent == []
+
+
+def test_unexpected_errors_are_dead_lettered_not_retried(basic_event, storage, publisher, monkeypatch):
+    calls = []
+
+    def boom(**kwargs):
+        calls.append(1)
+        raise KeyError("bug")
+
+    monkeypatch.setattr(storage, "put_if_absent", boom)
+    result = issue_invoice_task.apply(args=(basic_event,))
+    assert result.successful()
+    assert len(calls) == 1
+    [dead] = publisher.messages
+    assert dead.exchange == "billing.dlx" and "unexpected error" in dead.headers["x-error"]
+
+
+def test_reconciliation_task_publishes(publisher):
+    result = reconciliation_request_task.apply()
+    assert result.successful()
+    [message] = publisher.messages
+    assert message.routing_key == "billing.reconciliation_requested"
+    assert message.json["data"]["older_than_seconds"] == load_settings().reconcile_after_seconds
+
+
+def test_backoff_grows_and_is_capped():
+    assert 0.5 <= retry_countdown(retries=0) <= 1
+    assert 4 <= retry_countdown(retries=3) <= 8
+    assert retry_countdown(retries=20) <= 300
