@@ -390,12 +390,12 @@ gateway_up() {
   GATEWAY_LISTEN="127.0.0.1:$GATEWAY_PORT" AUTH_UPSTREAM="127.0.0.1:$AUTH_PORT" RENTALS_UPSTREAM="127.0.0.1:$RENTALS_PORT" \
     CORS_ALLOWED_ORIGINS_REGEX="${CORS_ALLOWED_ORIGINS_REGEX:-^https?://(localhost|127\\.0\\.0\\.1)(:[0-9]+)?\$}" \
     envsubst "$vars" <"$ROOT/gateway/nginx.conf" >"$dir/nginx.conf"
-  nginx -t -q -p "$dir/" -c "$dir/nginx.conf" -g 'daemon off;' 2>>"$LOGS/gateway.log" || die "gateway config invalid (see logs/gateway.log)"
+  nginx -t -q -e stderr -p "$dir/" -c "$dir/nginx.conf" -g 'daemon off;' 2>>"$LOGS/gateway.log" || die "gateway config invalid (see logs/gateway.log)"
   if alive gateway; then
     kill -HUP "$(pid_of gateway)"   # picks up a changed gateway/nginx.conf
     log "gateway reloaded"
   else
-    spawn gateway "$dir" nginx -p "$dir/" -c "$dir/nginx.conf" -g 'daemon off;'
+    spawn gateway "$dir" nginx -e stderr -p "$dir/" -c "$dir/nginx.conf" -g 'daemon off;'
   fi
   wait_for gateway 20 http_ok "http://127.0.0.1:$GATEWAY_PORT/healthz"
 }
