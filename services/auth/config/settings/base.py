@@ -1,0 +1,198 @@
+"""Settings shared by every environment. Every difference between environments is an env var."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+from config.settings.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent  # services/auth
+REPO_DIR = BASE_DIR.parent.parent
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-dev-only-secret-key-change-me-0123456789abcdef")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", PUBLIC_BASE_URL)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "core",
+    "accounts",
+    "tokens",
+    "outbox",
+]
+
+MIDDLEWARE = [
+    "core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", "postgres://auth:auth@127.0.0.1:5433/auth"),
+        conn_max_age=60,
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "name")},
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/api/auth/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- email ---------------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 1025)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Velo <no-reply@velo.example>")
+
+# --- REST framework / OpenAPI ----------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tokens.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "core.exception_handlers.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "DATETIME_FORMAT": "iso-8601",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Velo auth API",
+    "DESCRIPTION": "Accounts, email confirmation, RS256 access tokens (JWKS), refresh rotation, operators.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/auth",
+    "SECURITY": [{"bearerAuth": []}],
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# --- JWT -------------------------------------------------------------------------------------------
+JWT_KEYS_DIR = env_str("JWT_KEYS_DIR", str(REPO_DIR / ".run" / "dev" / "secrets" / "jwt"))
+JWT_PUBLIC_KEYS_DIR = env_str("JWT_PUBLIC_KEYS_DIR", JWT_KEYS_DIR)
+JWT_SIGNING_KID = env_str("JWT_SIGNING_KID", "")
+JWT_ISSUER = env_str("JWT_ISSUER", "velo-auth")
+JWT_AUDIENCE = env_str("JWT_AUDIENCE", "velo")
+JWT_ACCESS_TTL_SECONDS = env_int("JWT_ACCESS_TTL_SECONDS", 300)
+JWT_REFRESH_TTL_SECONDS = env_int("JWT_REFRESH_TTL_SECONDS", 1_209_600)
+
+SIMPLE_JWT = {
+    "ALGORITHM": "RS256",
+    "AUDIENCE": JWT_AUDIENCE,
+    "ISSUER": JWT_ISSUER,
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_ACCESS_TTL_SECONDS),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "sub",
+    "TOKEN_TYPE_CLAIM": "token_type",
+    "JTI_CLAIM": "jti",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "AUTH_TOKEN_CLASSES": ("tokens.jwt.AccessToken",),
+    "LEEWAY": 0,
+    "UPDATE_LAST_LOGIN": False,
+    "CHECK_REVOKE_TOKEN": False,
+}
+
+# --- auth service behaviour ------------------------------------------------------------------------
+AUTH_REQUIRE_EMAIL_VERIFICATION = env_bool("AUTH_REQUIRE_EMAIL_VERIFICATION", True)
+AUTH_EMAIL_VERIFICATION_TTL_SECONDS = env_int("AUTH_EMAIL_VERIFICATION_TTL_SECONDS", 172_800)
+# Failed logins counted per client IP and per submitted email in fixed windows (PostgreSQL counters).
+AUTH_LOGIN_RATE_PER_IP = env_int("AUTH_LOGIN_RATE_PER_IP", 30)
+AUTH_LOGIN_RATE_PER_ACCOUNT = env_int("AUTH_LOGIN_RATE_PER_ACCOUNT", 10)
+AUTH_LOGIN_RATE_WINDOW_SECONDS = env_int("AUTH_LOGIN_RATE_WINDOW_SECONDS", 300)
+# Verification resends per submitted email per window.
+AUTH_RESEND_RATE_PER_ACCOUNT = env_int("AUTH_RESEND_RATE_PER_ACCOUNT", 5)
+
+# --- events ----------------------------------------------------------------------------------------
+AMQP_URL = env_str("AMQP_URL", "amqp://guest:guest@127.0.0.1:5673/%2F")
+AUTH_EVENTS_EXCHANGE = "auth.events"
+EVENT_PRODUCER = "auth"
+OUTBOX_POLL_INTERVAL_SECONDS = float(env_str("OUTBOX_POLL_INTERVAL_SECONDS", "0.5"))
+OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 100)
+CONTRACTS_DIR = env_str("CONTRACTS_DIR", str(REPO_DIR / "contracts"))
+
+# --- logging ---------------------------------------------------------------------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "core.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "pika": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}
+
+SESSION_COOKIE_PATH = "/api/auth/"
+CSRF_COOKIE_PATH = "/api/auth/"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,23 @@
+from core.apis import HealthzApi, ReadyzApi
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularJSONAPIView
+
+health = [
+    path("healthz", HealthzApi.as_view(), name="healthz"),
+    path("readyz", ReadyzApi.as_view(), name="readyz"),
+]
+
+urlpatterns = [
+    path("", include((health, "core"), namespace="probe")),
+    path("api/auth/", include((health, "core"), namespace="health")),
+    path("api/auth/", include(("accounts.urls", "accounts"), namespace="accounts")),
+    path("api/auth/", include(("tokens.urls", "tokens"), namespace="tokens")),
+    path("api/auth/schema", SpectacularJSONAPIView.as_view(), name="schema"),
+    path("api/auth/admin/", admin.site.urls),
+]
+
+handler400 = "core.exception_handlers.handler400"
+handler403 = "core.exception_handlers.handler403"
+handler404 = "core.exception_handlers.handler404"
+handler500 = "core.exception_handlers.handler500"

@@ -1,0 +1,32 @@
+"""Recording events into the outbox (call inside the transaction that changes the state)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from outbox.models import OutboxEvent
+
+EVENT_VERSION = 1
+
+
+def rfc3339(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@transaction.atomic
+def outbox_event_record(
+    *, event_type: str, data: dict[str, Any], occurred_at: datetime | None = None
+) -> OutboxEvent:
+    event = OutboxEvent(event_type=event_type)
+    event.payload = {
+        "event_id": str(event.id),
+        "event_type": event_type,
+        "version": EVENT_VERSION,
+        "occurred_at": rfc3339(occurred_at or datetime.now(tz=UTC)),
+        "producer": settings.EVENT_PRODUCER,
+        "data": data,
+    }
+    event.save(force_insert=True)
+    return event
