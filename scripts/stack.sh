@@ -9,7 +9,8 @@
 #   scripts/stack.sh start|stop|restart PROCESS [STACK]   control one process (used by fault tests)
 #   scripts/stack.sh status|logs [STACK]
 #
-# STACK is "dev" (default; ports as documented) or "test" (every port + 100, data under .run/test).
+# STACK is "dev" (default; ports as documented), "test" (every port + 100, data under .run/test) or
+# "bench" (every port + 200, data under .run/bench; used by make bench).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +22,8 @@ esac
 case "$STACK" in
   dev) OFF=0 ;;
   test) OFF=100 ;;
-  *) echo "unknown stack '$STACK' (dev|test)" >&2; exit 2 ;;
+  bench) OFF=200 ;;
+  *) echo "unknown stack '$STACK' (dev|test|bench)" >&2; exit 2 ;;
 esac
 
 RUN="$ROOT/.run/$STACK"
