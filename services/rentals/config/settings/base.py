@@ -1,0 +1,173 @@
+"""Settings shared by every environment; every difference is an environment variable."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name)
+    return default if raw is None else int(raw)
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
+
+
+def env_required(name: str) -> str:
+    value = env(name)
+    if value is None:
+        raise ImproperlyConfigured(f"environment variable {name} is required")
+    return value
+
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-dev-only-key")
+DEBUG = False
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "core",
+    "riders",
+    "outbox",
+    "idempotency",
+    "fleet",
+    "wallets",
+    "rentals",
+    "inbox",
+]
+
+MIDDLEWARE = [
+    "core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", "postgres://rentals:rentals@127.0.0.1:5433/rentals"),
+        conn_max_age=60,
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve straight from the app finders (drf-spectacular-sidecar assets) so no collectstatic step is needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["core.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "core.exception_handlers.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ProblemAutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "UNAUTHENTICATED_TOKEN": None,
+    "DEFAULT_VERSIONING_CLASS": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Velo rentals API",
+    "DESCRIPTION": "Fleet, rentals, wallets. Errors are RFC 9457 application/problem+json.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "BikeStatusEnum": "fleet.models.BikeStatus",
+        "RentalStatusEnum": "rentals.models.RentalStatus",
+        "AdminSettableBikeStatusEnum": ["available", "maintenance"],
+    },
+    "SWAGGER_UI_SETTINGS": {
+        "urls": [
+            {"url": "/api/schema", "name": "rentals"},
+            {"url": "/api/auth/schema", "name": "auth"},
+        ],
+        "persistAuthorization": True,
+    },
+}
+
+# --- JWT verification (public keys only) ---
+JWT_PUBLIC_KEYS_DIR = env("JWT_PUBLIC_KEYS_DIR") or env("JWT_KEYS_DIR")
+JWT_ISSUER = env("JWT_ISSUER", "velo-auth")
+JWT_AUDIENCE = env("JWT_AUDIENCE", "velo")
+JWT_LEEWAY_SECONDS = env_int("JWT_LEEWAY_SECONDS", 5)
+
+# --- Messaging ---
+AMQP_URL = env("AMQP_URL", "amqp://guest:guest@127.0.0.1:5673/%2F")
+RENTALS_EXCHANGE = "rentals.events"
+OUTBOX_RELAY_BATCH_SIZE = env_int("OUTBOX_RELAY_BATCH_SIZE", 100)
+OUTBOX_RELAY_POLL_SECONDS = float(env("OUTBOX_RELAY_POLL_SECONDS", "0.5"))
+CONTRACTS_DIR = Path(env("CONTRACTS_DIR", str(BASE_DIR.parent.parent / "contracts")))
+
+# --- Money, payments, invoices ---
+DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "EUR")
+PAYMENTS_WEBHOOK_SECRET = env("PAYMENTS_WEBHOOK_SECRET")
+AWS_ENDPOINT_URL_S3 = env("AWS_ENDPOINT_URL_S3")
+AWS_S3_PUBLIC_ENDPOINT_URL = env("AWS_S3_PUBLIC_ENDPOINT_URL")
+AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID")
+AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY")
+AWS_DEFAULT_REGION = env("AWS_DEFAULT_REGION", "us-east-1")
+INVOICES_BUCKET = env("INVOICES_BUCKET", "invoices")
+INVOICE_URL_TTL_SECONDS = env_int("INVOICE_URL_TTL_SECONDS", 300)
+
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8080")
+RESERVATION_MINUTES = env_int("RESERVATION_MINUTES", 10)
+
+LOG_LEVEL = (env("LOG_LEVEL", "INFO") or "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "core.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        "pika": {"level": "WARNING"},
+        "botocore": {"level": "WARNING"},
+    },
+}

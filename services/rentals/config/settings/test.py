@@ -1,0 +1,8 @@
+from .base import *  # noqa: F403
+from .base import env
+
+# Tests always talk to real PostgreSQL: DATABASE_URL is mapped from RENTALS_DATABASE_URL by the runner.
+ALLOWED_HOSTS = ["*"]
+PAYMENTS_WEBHOOK_SECRET = env("PAYMENTS_WEBHOOK_SECRET", "test-webhook-secret")
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+OUTBOX_RELAY_POLL_SECONDS = 0.05

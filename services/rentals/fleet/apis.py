@@ -1,0 +1,324 @@
+from core.pagination import keyset_paginate, paginated_serializer
+from core.permissions import IsAdminOrReadOnly
+from core.schema import IDEMPOTENCY_KEY
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from idempotency.apis import idempotent_response
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fleet import selectors, services
+from fleet.models import BikeStatus
+
+PAGE_PARAMS = [
+    OpenApiParameter("cursor", str, description="Opaque cursor from `next`/`previous`."),
+    OpenApiParameter("page_size", int, description="1–100, default 20."),
+]
+
+
+def _validated(serializer_class, data, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class MoneyCurrencyField(serializers.RegexField):
+    def __init__(self, **kwargs):
+        super().__init__(r"^[A-Z]{3}$", max_length=3, **kwargs)
+
+
+# ----- bikes -----
+
+
+class BikeOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    number = serializers.CharField()
+    model = serializers.CharField()
+    status = serializers.ChoiceField(choices=BikeStatus.choices)
+    station_id = serializers.UUIDField(allow_null=True)
+    lat = serializers.FloatField(allow_null=True)
+    lon = serializers.FloatField(allow_null=True)
+
+
+class BikeListApi(APIView):
+    permission_classes = [IsAdminOrReadOnly]
+    problem_codes = {"POST": ["409"]}
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.CharField(required=False)
+        station_id = serializers.UUIDField(required=False)
+        lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+        lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
+
+        def validate_status(self, value):
+            statuses = [item.strip() for item in value.split(",") if item.strip()]
+            bad = [item for item in statuses if item not in BikeStatus.values]
+            if bad or not statuses:
+                raise serializers.ValidationError(
+                    f"Allowed: {', '.join(BikeStatus.values)} (comma separated)."
+                )
+            return statuses
+
+        def validate(self, attrs):
+            if ("lat" in attrs) != ("lon" in attrs):
+                raise serializers.ValidationError({"lat": ["Give both lat and lon."]})
+            return attrs
+
+    class InputSerializer(serializers.Serializer):
+        number = serializers.CharField(max_length=32)
+        model = serializers.CharField(max_length=100)
+        station_id = serializers.UUIDField(required=False, allow_null=True)
+        lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+        lon = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+        status = serializers.ChoiceField(
+            choices=[BikeStatus.AVAILABLE, BikeStatus.MAINTENANCE],
+            required=False,
+            default=BikeStatus.AVAILABLE,
+        )
+
+    @extend_schema(
+        operation_id="bikes_list",
+        parameters=[
+            OpenApiParameter("status", str, description="Comma list of statuses; default `available`."),
+            OpenApiParameter("station_id", str),
+            OpenApiParameter("lat", float, description="With `lon`: nearest bikes first."),
+            OpenApiParameter("lon", float),
+            *PAGE_PARAMS,
+        ],
+        responses=paginated_serializer(BikeOutputSerializer, "BikePage"),
+    )
+    def get(self, request):
+        filters = _validated(self.FilterSerializer, request.query_params)
+        near = (filters["lat"], filters["lon"]) if "lat" in filters else None
+        queryset, ordering = selectors.bike_list(
+            statuses=filters.get("status"), station_id=filters.get("station_id"), near=near
+        )
+        page = keyset_paginate(
+            request=request,
+            queryset=queryset,
+            ordering=ordering,
+            serialize=lambda rows: BikeOutputSerializer(rows, many=True).data,
+        )
+        return Response(page)
+
+    @extend_schema(
+        operation_id="bikes_create",
+        parameters=[IDEMPOTENCY_KEY],
+        request=InputSerializer,
+        responses={201: BikeOutputSerializer},
+    )
+    def post(self, request):
+        def handler():
+            data = _validated(self.InputSerializer, request.data)
+            bike = services.bike_create(**data)
+            return status.HTTP_201_CREATED, BikeOutputSerializer(bike).data
+
+        return idempotent_response(request=request, handler=handler)
+
+
+class BikeDetailApi(APIView):
+    permission_classes = [IsAdminOrReadOnly]
+    problem_codes = {"PATCH": ["409"], "DELETE": ["409"]}
+
+    class InputSerializer(serializers.Serializer):
+        number = serializers.CharField(max_length=32, required=False)
+        model = serializers.CharField(max_length=100, required=False)
+        station_id = serializers.UUIDField(required=False, allow_null=True)
+        lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+        lon = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+        status = serializers.ChoiceField(
+            choices=[BikeStatus.AVAILABLE, BikeStatus.MAINTENANCE], required=False
+        )
+
+    @extend_schema(operation_id="bikes_retrieve", responses=BikeOutputSerializer)
+    def get(self, request, bike_id):
+        return Response(BikeOutputSerializer(selectors.bike_get(bike_id=bike_id)).data)
+
+    @extend_schema(operation_id="bikes_update", request=InputSerializer, responses=BikeOutputSerializer)
+    def patch(self, request, bike_id):
+        data = _validated(self.InputSerializer, request.data, partial=True)
+        return Response(BikeOutputSerializer(services.bike_update(bike_id=bike_id, data=data)).data)
+
+    @extend_schema(
+        operation_id="bikes_retire",
+        description="Retires the bike (kept for history). 409 while it is rented or reserved.",
+        responses=BikeOutputSerializer,
+    )
+    def delete(self, request, bike_id):
+        return Response(BikeOutputSerializer(services.bike_retire(bike_id=bike_id)).data)
+
+
+# ----- stations -----
+
+
+class StationOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()
+    capacity = serializers.IntegerField()
+    is_active = serializers.BooleanField()
+    available_bikes = serializers.IntegerField()
+    free_docks = serializers.SerializerMethodField()
+
+    def get_free_docks(self, station) -> int:
+        return max(0, station.capacity - getattr(station, "docked_bikes", 0))
+
+
+def _station_out(station_id) -> dict:
+    return StationOutputSerializer(selectors.station_get(station_id=station_id)).data
+
+
+class StationListApi(APIView):
+    permission_classes = [IsAdminOrReadOnly]
+    problem_codes = {"POST": ["409"]}
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+        lat = serializers.FloatField(min_value=-90, max_value=90)
+        lon = serializers.FloatField(min_value=-180, max_value=180)
+        capacity = serializers.IntegerField(min_value=0, max_value=10000)
+
+    @extend_schema(
+        operation_id="stations_list",
+        parameters=PAGE_PARAMS,
+        responses=paginated_serializer(StationOutputSerializer, "StationPage"),
+    )
+    def get(self, request):
+        queryset, ordering = selectors.station_list()
+        return Response(
+            keyset_paginate(
+                request=request,
+                queryset=queryset,
+                ordering=ordering,
+                serialize=lambda rows: StationOutputSerializer(rows, many=True).data,
+            )
+        )
+
+    @extend_schema(
+        operation_id="stations_create",
+        parameters=[IDEMPOTENCY_KEY],
+        request=InputSerializer,
+        responses={201: StationOutputSerializer},
+    )
+    def post(self, request):
+        def handler():
+            station = services.station_create(**_validated(self.InputSerializer, request.data))
+            return status.HTTP_201_CREATED, _station_out(station.id)
+
+        return idempotent_response(request=request, handler=handler)
+
+
+class StationDetailApi(APIView):
+    permission_classes = [IsAdminOrReadOnly]
+    problem_codes = {"PATCH": ["409"], "DELETE": ["409"]}
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200, required=False)
+        lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
+        lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
+        capacity = serializers.IntegerField(min_value=0, max_value=10000, required=False)
+        is_active = serializers.BooleanField(required=False)
+
+    @extend_schema(operation_id="stations_retrieve", responses=StationOutputSerializer)
+    def get(self, request, station_id):
+        return Response(_station_out(station_id))
+
+    @extend_schema(operation_id="stations_update", request=InputSerializer, responses=StationOutputSerializer)
+    def patch(self, request, station_id):
+        data = _validated(self.InputSerializer, request.data, partial=True)
+        services.station_update(station_id=station_id, data=data)
+        return Response(_station_out(station_id))
+
+    @extend_schema(
+        operation_id="stations_retire",
+        description="Retires the station; 409 while bikes are docked there.",
+        responses=StationOutputSerializer,
+    )
+    def delete(self, request, station_id):
+        services.station_retire(station_id=station_id)
+        return Response(_station_out(station_id))
+
+
+# ----- tariffs -----
+
+
+class TariffOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    unlock_fee = serializers.IntegerField(help_text="Minor units.")
+    price_per_minute = serializers.IntegerField(help_text="Minor units per started minute.")
+    daily_cap = serializers.IntegerField(allow_null=True, help_text="Minor units per 24 h window, or null.")
+    currency = serializers.CharField()
+    is_active = serializers.BooleanField()
+    valid_from = serializers.DateTimeField()
+
+
+class TariffListApi(APIView):
+    permission_classes = [IsAdminOrReadOnly]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+        unlock_fee = serializers.IntegerField(min_value=0, max_value=10**9)
+        price_per_minute = serializers.IntegerField(min_value=0, max_value=10**9)
+        daily_cap = serializers.IntegerField(min_value=0, max_value=10**9, required=False, allow_null=True)
+        currency = MoneyCurrencyField(required=False)
+        valid_from = serializers.DateTimeField(required=False)
+
+    @extend_schema(
+        operation_id="tariffs_list",
+        parameters=PAGE_PARAMS,
+        responses=paginated_serializer(TariffOutputSerializer, "TariffPage"),
+    )
+    def get(self, request):
+        queryset, ordering = selectors.tariff_list()
+        return Response(
+            keyset_paginate(
+                request=request,
+                queryset=queryset,
+                ordering=ordering,
+                serialize=lambda rows: TariffOutputSerializer(rows, many=True).data,
+            )
+        )
+
+    @extend_schema(
+        operation_id="tariffs_create",
+        parameters=[IDEMPOTENCY_KEY],
+        request=InputSerializer,
+        responses={201: TariffOutputSerializer},
+    )
+    def post(self, request):
+        def handler():
+            data = _validated(self.InputSerializer, request.data)
+            data.setdefault("currency", settings.DEFAULT_CURRENCY)
+            tariff = services.tariff_create(**data)
+            return status.HTTP_201_CREATED, TariffOutputSerializer(tariff).data
+
+        return idempotent_response(request=request, handler=handler)
+
+
+class TariffDetailApi(APIView):
+    permission_classes = [IsAdminOrReadOnly]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100, required=False)
+        unlock_fee = serializers.IntegerField(min_value=0, max_value=10**9, required=False)
+        price_per_minute = serializers.IntegerField(min_value=0, max_value=10**9, required=False)
+        daily_cap = serializers.IntegerField(min_value=0, max_value=10**9, required=False, allow_null=True)
+        currency = MoneyCurrencyField(required=False)
+        valid_from = serializers.DateTimeField(required=False)
+        is_active = serializers.BooleanField(required=False)
+
+    @extend_schema(operation_id="tariffs_retrieve", responses=TariffOutputSerializer)
+    def get(self, request, tariff_id):
+        return Response(TariffOutputSerializer(selectors.tariff_get(tariff_id=tariff_id)).data)
+
+    @extend_schema(operation_id="tariffs_update", request=InputSerializer, responses=TariffOutputSerializer)
+    def patch(self, request, tariff_id):
+        data = _validated(self.InputSerializer, request.data, partial=True)
+        return Response(TariffOutputSerializer(services.tariff_update(tariff_id=tariff_id, data=data)).data)
+
+    @extend_schema(operation_id="tariffs_retire", responses=TariffOutputSerializer)
+    def delete(self, request, tariff_id):
+        return Response(TariffOutputSerializer(services.tariff_retire(tariff_id=tariff_id)).data)

@@ -1,0 +1,98 @@
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+
+class BikeStatus(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    RESERVED = "reserved", "Reserved"
+    RENTED = "rented", "Rented"
+    MAINTENANCE = "maintenance", "Maintenance"
+    RETIRED = "retired", "Retired"
+
+
+class Station(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    lat = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    lon = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    capacity = models.PositiveIntegerField()
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name"], name="station_name_uniq")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Bike(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(max_length=32, unique=True)
+    model = models.CharField(max_length=100)
+    status = models.CharField(max_length=20, choices=BikeStatus.choices, default=BikeStatus.AVAILABLE)
+    station = models.ForeignKey(
+        Station, null=True, blank=True, on_delete=models.PROTECT, related_name="bikes"
+    )
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # Hot path: the default list (available bikes, by number) and per-station counts.
+            models.Index(fields=["status", "number"], name="bike_status_number_idx"),
+            models.Index(fields=["station", "status"], name="bike_station_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=BikeStatus.values), name="bike_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Tariff(models.Model):
+    """Prices in integer minor units. The tariff in force is the active one with the latest
+    `valid_from` not in the future (ties: newest created); see fleet.selectors.tariff_in_force."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    unlock_fee = models.PositiveIntegerField()
+    price_per_minute = models.PositiveIntegerField()
+    daily_cap = models.PositiveIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    is_active = models.BooleanField(default=True)
+    valid_from = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["is_active", "-valid_from", "-created_at"], name="tariff_in_force_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="tariff_currency_iso"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def snapshot(self) -> dict:
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "unlock_fee": self.unlock_fee,
+            "price_per_minute": self.price_per_minute,
+            "daily_cap": self.daily_cap,
+            "currency": self.currency,
+        }

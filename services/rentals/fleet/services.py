@@ -1,0 +1,183 @@
+import uuid
+from typing import Any
+
+from core.exceptions import Conflict, NotFound, ValidationFailed
+from django.db import IntegrityError, transaction
+
+from fleet.models import Bike, BikeStatus, Station, Tariff
+
+ADMIN_SETTABLE_STATUSES = (BikeStatus.AVAILABLE, BikeStatus.MAINTENANCE)
+
+
+def _station_for(station_id: uuid.UUID | None) -> Station | None:
+    if station_id is None:
+        return None
+    station = Station.objects.filter(id=station_id, is_active=True).first()
+    if station is None:
+        raise ValidationFailed("Unknown station.", errors={"station_id": ["Unknown or retired station."]})
+    return station
+
+
+def _lock_bike(bike_id: uuid.UUID) -> Bike:
+    try:
+        return Bike.objects.select_for_update().get(id=bike_id)
+    except Bike.DoesNotExist:
+        raise NotFound("Bike not found.")
+
+
+@transaction.atomic
+def station_create(*, name: str, lat: float, lon: float, capacity: int) -> Station:
+    try:
+        with transaction.atomic():
+            return Station.objects.create(name=name, lat=lat, lon=lon, capacity=capacity)
+    except IntegrityError:
+        raise Conflict("A station with this name already exists.")
+
+
+@transaction.atomic
+def station_update(*, station_id: uuid.UUID, data: dict[str, Any]) -> Station:
+    station = Station.objects.select_for_update().filter(id=station_id).first()
+    if station is None:
+        raise NotFound("Station not found.")
+    for field in ("name", "lat", "lon", "capacity", "is_active"):
+        if field in data:
+            setattr(station, field, data[field])
+    try:
+        with transaction.atomic():
+            station.save()
+    except IntegrityError:
+        raise Conflict("A station with this name already exists.")
+    if "lat" in data or "lon" in data:
+        Bike.objects.filter(station=station).update(lat=station.lat, lon=station.lon)
+    return station
+
+
+@transaction.atomic
+def station_retire(*, station_id: uuid.UUID) -> Station:
+    station = Station.objects.select_for_update().filter(id=station_id).first()
+    if station is None:
+        raise NotFound("Station not found.")
+    if Bike.objects.filter(station=station).exclude(status=BikeStatus.RETIRED).exists():
+        raise Conflict("Move the bikes away before retiring the station.")
+    station.is_active = False
+    station.save(update_fields=["is_active", "updated_at"])
+    return station
+
+
+@transaction.atomic
+def bike_create(
+    *,
+    number: str,
+    model: str,
+    station_id: uuid.UUID | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    status: str = BikeStatus.AVAILABLE,
+) -> Bike:
+    if status not in ADMIN_SETTABLE_STATUSES:
+        raise ValidationFailed("Invalid status.", errors={"status": ["Must be available or maintenance."]})
+    station = _station_for(station_id)
+    if station is not None:
+        lat, lon = station.lat, station.lon
+    try:
+        with transaction.atomic():
+            return Bike.objects.create(
+                number=number, model=model, station=station, lat=lat, lon=lon, status=status
+            )
+    except IntegrityError:
+        raise Conflict("A bike with this number already exists.")
+
+
+@transaction.atomic
+def bike_update(*, bike_id: uuid.UUID, data: dict[str, Any]) -> Bike:
+    bike = _lock_bike(bike_id)
+    if bike.status == BikeStatus.RETIRED:
+        raise Conflict("A retired bike cannot be edited.")
+    if "status" in data and data["status"] != bike.status:
+        if data["status"] not in ADMIN_SETTABLE_STATUSES:
+            raise ValidationFailed(
+                "Invalid status.", errors={"status": ["Must be available or maintenance."]}
+            )
+        if bike.status not in ADMIN_SETTABLE_STATUSES:
+            raise Conflict(f"The bike is {bike.status}; its status cannot be changed now.")
+        bike.status = data["status"]
+    if "station_id" in data:
+        if bike.status in (BikeStatus.RENTED,):
+            raise Conflict("A rented bike cannot be moved to a station.")
+        bike.station = _station_for(data["station_id"])
+        if bike.station is not None:
+            bike.lat, bike.lon = bike.station.lat, bike.station.lon
+    for field in ("number", "model", "lat", "lon"):
+        if field in data:
+            setattr(bike, field, data[field])
+    try:
+        with transaction.atomic():
+            bike.save()
+    except IntegrityError:
+        raise Conflict("A bike with this number already exists.")
+    return bike
+
+
+@transaction.atomic
+def bike_retire(*, bike_id: uuid.UUID) -> Bike:
+    """Refused while the bike is rented or reserved (the row lock serializes this with renting)."""
+    bike = _lock_bike(bike_id)
+    if bike.status in (BikeStatus.RENTED, BikeStatus.RESERVED):
+        raise Conflict(f"The bike is {bike.status} and cannot be retired.")
+    if bike.status != BikeStatus.RETIRED:
+        bike.status = BikeStatus.RETIRED
+        bike.save(update_fields=["status", "updated_at"])
+    return bike
+
+
+@transaction.atomic
+def tariff_create(
+    *,
+    name: str,
+    unlock_fee: int,
+    price_per_minute: int,
+    currency: str,
+    daily_cap: int | None = None,
+    valid_from=None,
+) -> Tariff:
+    fields: dict[str, Any] = {
+        "name": name,
+        "unlock_fee": unlock_fee,
+        "price_per_minute": price_per_minute,
+        "currency": currency,
+        "daily_cap": daily_cap,
+    }
+    if valid_from is not None:
+        fields["valid_from"] = valid_from
+    return Tariff.objects.create(**fields)
+
+
+@transaction.atomic
+def tariff_update(*, tariff_id: uuid.UUID, data: dict[str, Any]) -> Tariff:
+    """Rentals keep the snapshot taken when they started, so editing a tariff never reprices them."""
+    tariff = Tariff.objects.select_for_update().filter(id=tariff_id).first()
+    if tariff is None:
+        raise NotFound("Tariff not found.")
+    for field in (
+        "name",
+        "unlock_fee",
+        "price_per_minute",
+        "daily_cap",
+        "currency",
+        "valid_from",
+        "is_active",
+    ):
+        if field in data:
+            setattr(tariff, field, data[field])
+    tariff.save()
+    return tariff
+
+
+@transaction.atomic
+def tariff_retire(*, tariff_id: uuid.UUID) -> Tariff:
+    tariff = Tariff.objects.select_for_update().filter(id=tariff_id).first()
+    if tariff is None:
+        raise NotFound("Tariff not found.")
+    tariff.is_active = False
+    tariff.save(update_fields=["is_active", "updated_at"])
+    return tariff

@@ -1,0 +1,66 @@
+"""Idempotency-Key on POSTs: the first successful response is stored in the same transaction as the
+write, so a retry with the same key and body replays it. A concurrent duplicate blocks on the unique
+(owner_id, key) index until the first commits, then replays; if the first failed, nothing was stored
+and the duplicate runs for real."""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from core.exceptions import Conflict, IdempotencyKeyReused, ValidationFailed
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+
+from idempotency.models import IdempotencyRecord
+
+MAX_KEY_LENGTH = 255
+
+
+def request_fingerprint(*, method: str, path: str, payload: Any) -> str:
+    canonical = json.dumps(
+        {"method": method, "path": path, "body": payload}, sort_keys=True, cls=DjangoJSONEncoder
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotent_call(
+    *,
+    owner_id: uuid.UUID,
+    key: str | None,
+    method: str,
+    path: str,
+    payload: Any,
+    handler: Callable[[], tuple[int, Any]],
+) -> tuple[int, Any, bool]:
+    """Run `handler` once per (owner, key). Returns (status, body, replayed)."""
+    if key is None:
+        status, body = handler()
+        return status, body, False
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValidationFailed(
+            "Invalid Idempotency-Key.",
+            errors={"Idempotency-Key": [f"Must be 1 to {MAX_KEY_LENGTH} characters."]},
+        )
+    fingerprint = request_fingerprint(method=method, path=path, payload=payload)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    owner_id=owner_id, key=key, method=method, path=path[:500], fingerprint=fingerprint
+                )
+        except IntegrityError:
+            record = IdempotencyRecord.objects.get(owner_id=owner_id, key=key)
+            if record.fingerprint != fingerprint:
+                raise IdempotencyKeyReused("This Idempotency-Key was used with a different request.")
+            if record.response_status is None:
+                raise Conflict("A request with this Idempotency-Key is still in progress.")
+            return record.response_status, record.response_body, True
+        status, body = handler()
+        # Round-trip through JSON so a replay is byte-for-byte what the first caller saw.
+        body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+        record.response_status = status
+        record.response_body = body
+        record.save(update_fields=["response_status", "response_body"])
+        return status, body, False

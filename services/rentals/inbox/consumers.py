@@ -1,0 +1,179 @@
+"""rentals.inbox: billing's invoice.issued / billing.reconciliation_requested and auth's user events.
+Every message is validated against its contract; invalid, unknown or unappliable ones are dead-lettered
+(rentals.dlx → rentals.inbox.dlq), transient database failures are retried, nothing crashes the loop."""
+
+import enum
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+import pika
+from core.amqp import StopFlag, connection_parameters
+from core.contracts import ContractViolation, validate_event
+from core.exceptions import ApplicationError
+from django.db import InterfaceError, OperationalError, close_old_connections
+from django.utils.dateparse import parse_datetime
+from pika.exceptions import AMQPError
+from rentals.services import InvoiceRejected, rental_apply_invoice, rentals_reemit_unbilled
+from riders.services import rider_set_deactivated
+
+logger = logging.getLogger(__name__)
+
+QUEUE = "rentals.inbox"
+DEAD_LETTER_EXCHANGE = "rentals.dlx"
+DEAD_LETTER_QUEUE = "rentals.inbox.dlq"
+BINDINGS = [
+    ("billing.events", "invoice.issued"),
+    ("billing.events", "billing.reconciliation_requested"),
+    ("auth.events", "user.deactivated"),
+    ("auth.events", "user.reactivated"),
+]
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class Outcome(enum.Enum):
+    ACK = "ack"
+    DEAD_LETTER = "dead_letter"
+    RETRY = "retry"
+
+
+def _apply_invoice_issued(data: dict) -> None:
+    applied = rental_apply_invoice(
+        rental_id=uuid.UUID(data["rental_id"]),
+        user_id=uuid.UUID(data["user_id"]),
+        invoice_id=uuid.UUID(data["invoice_id"]),
+        amount=data["amount"],
+        currency=data["currency"],
+        s3_key=data["s3_key"],
+        invoice_number=data.get("invoice_number", ""),
+    )
+    logger.info("invoice.issued", extra={"rental_id": data["rental_id"], "applied": applied})
+
+
+def _apply_reconciliation(data: dict) -> None:
+    count = rentals_reemit_unbilled(older_than_seconds=data["older_than_seconds"])
+    logger.info("reconciliation answered", extra={"reemitted": count})
+
+
+def _timestamp(value: str):
+    parsed = parse_datetime(value)
+    if parsed is None or parsed.tzinfo is None:
+        raise ContractViolation(f"not an RFC 3339 time: {value!r}")
+    return parsed
+
+
+def _apply_user_deactivated(data: dict) -> None:
+    rider_set_deactivated(
+        user_id=uuid.UUID(data["user_id"]), deactivated=True, changed_at=_timestamp(data["deactivated_at"])
+    )
+
+
+def _apply_user_reactivated(data: dict) -> None:
+    rider_set_deactivated(
+        user_id=uuid.UUID(data["user_id"]), deactivated=False, changed_at=_timestamp(data["reactivated_at"])
+    )
+
+
+HANDLERS: dict[str, Callable[[dict], None]] = {
+    "invoice.issued": _apply_invoice_issued,
+    "billing.reconciliation_requested": _apply_reconciliation,
+    "user.deactivated": _apply_user_deactivated,
+    "user.reactivated": _apply_user_reactivated,
+}
+
+
+def handle_message(body: bytes) -> Outcome:
+    """Decide the fate of one message; safe to call twice with the same message."""
+    try:
+        envelope = json.loads(body)
+        validate_event(envelope)
+        handler = HANDLERS.get(envelope["event_type"])
+        if handler is None:
+            raise ContractViolation(f"unexpected event type {envelope['event_type']}")
+    except (ValueError, UnicodeDecodeError, ContractViolation) as exc:
+        logger.warning("dead-lettering invalid message", extra={"error": str(exc)})
+        return Outcome.DEAD_LETTER
+    context = {"event_id": envelope["event_id"], "event_type": envelope["event_type"]}
+    try:
+        handler(envelope["data"])
+    except (OperationalError, InterfaceError) as exc:
+        logger.warning("database unavailable, message will be retried", extra={**context, "error": repr(exc)})
+        close_old_connections()
+        return Outcome.RETRY
+    except (InvoiceRejected, ApplicationError, ContractViolation, ValueError, KeyError) as exc:
+        logger.warning("dead-lettering unappliable message", extra={**context, "error": str(exc)})
+        return Outcome.DEAD_LETTER
+    except Exception:
+        logger.exception("dead-lettering message after unexpected error", extra=context)
+        return Outcome.DEAD_LETTER
+    return Outcome.ACK
+
+
+def declare_topology(channel) -> None:
+    """Idempotent: exchanges, the quorum inbox with its dead-letter queue, and the bindings."""
+    for exchange in {exchange for exchange, _ in BINDINGS}:
+        channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
+    channel.exchange_declare(exchange=DEAD_LETTER_EXCHANGE, exchange_type="fanout", durable=True)
+    channel.queue_declare(queue=DEAD_LETTER_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_bind(queue=DEAD_LETTER_QUEUE, exchange=DEAD_LETTER_EXCHANGE)
+    channel.queue_declare(
+        queue=QUEUE,
+        durable=True,
+        arguments={"x-queue-type": "quorum", "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE},
+    )
+    for exchange, routing_key in BINDINGS:
+        channel.queue_bind(queue=QUEUE, exchange=exchange, routing_key=routing_key)
+
+
+class InboxConsumer:
+    def __init__(self, *, amqp_url: str | None = None, stop: StopFlag | None = None, prefetch: int = 10):
+        self.amqp_url = amqp_url
+        self.stop = stop or StopFlag()
+        self.prefetch = prefetch
+        self.connection: pika.BlockingConnection | None = None
+
+    def _on_message(self, channel, method, properties, body) -> None:
+        close_old_connections()
+        outcome = handle_message(body)
+        if outcome is Outcome.ACK:
+            channel.basic_ack(delivery_tag=method.delivery_tag)
+        elif outcome is Outcome.DEAD_LETTER:
+            channel.basic_nack(delivery_tag=method.delivery_tag, requeue=False)
+        else:
+            self.connection.sleep(1.0)
+            channel.basic_nack(delivery_tag=method.delivery_tag, requeue=True)
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stop.stopping and time.monotonic() < deadline:
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self.stop.stopping:
+            try:
+                self.connection = pika.BlockingConnection(connection_parameters(self.amqp_url))
+                channel = self.connection.channel()
+                declare_topology(channel)
+                channel.basic_qos(prefetch_count=self.prefetch)
+                channel.basic_consume(queue=QUEUE, on_message_callback=self._on_message)
+                logger.info("consuming", extra={"queue": QUEUE})
+                backoff = 0.5
+                while not self.stop.stopping:
+                    self.connection.process_data_events(time_limit=0.5)
+            except (AMQPError, OSError) as exc:
+                logger.warning(
+                    "broker unavailable, retrying", extra={"error": repr(exc), "backoff_s": backoff}
+                )
+                self._sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            finally:
+                if self.connection is not None and self.connection.is_open:
+                    try:
+                        self.connection.close()
+                    except AMQPError:
+                        pass
+                self.connection = None
+        logger.info("consumer stopped")

@@ -1,0 +1,81 @@
+import uuid
+from dataclasses import dataclass
+
+from core.exceptions import ValidationFailed
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from wallets.models import LedgerEntry, LedgerKind, Wallet
+
+
+@dataclass(frozen=True)
+class LedgerResult:
+    entry: LedgerEntry
+    applied: bool  # False when (kind, reference) had been applied before
+
+
+def wallet_get_or_create(*, user_id: uuid.UUID, currency: str | None = None) -> Wallet:
+    wallet, _ = Wallet.objects.get_or_create(
+        user_id=user_id, defaults={"currency": currency or settings.DEFAULT_CURRENCY}
+    )
+    return wallet
+
+
+@transaction.atomic
+def _ledger_apply(
+    *, user_id: uuid.UUID, kind: str, amount: int, currency: str, reason: str, reference: str
+) -> LedgerResult:
+    wallet_get_or_create(user_id=user_id, currency=currency)
+    wallet = Wallet.objects.select_for_update().get(user_id=user_id)
+    existing = LedgerEntry.objects.filter(kind=kind, reference=reference).first()
+    if existing is not None:
+        return LedgerResult(entry=existing, applied=False)
+    if currency != wallet.currency:
+        raise ValidationFailed(
+            "Currency does not match the wallet.",
+            errors={"currency": [f"The wallet is kept in {wallet.currency}."]},
+        )
+    try:
+        # The unique (kind, reference) index is the guarantee; the lookup above only avoids the error path.
+        with transaction.atomic():
+            entry = LedgerEntry.objects.create(
+                wallet=wallet,
+                kind=kind,
+                amount=amount,
+                currency=currency,
+                balance_after=wallet.balance + amount,
+                reason=reason,
+                reference=reference,
+            )
+    except IntegrityError:
+        return LedgerResult(entry=LedgerEntry.objects.get(kind=kind, reference=reference), applied=False)
+    wallet.balance += amount
+    wallet.save(update_fields=["balance", "updated_at"])
+    return LedgerResult(entry=entry, applied=True)
+
+
+def wallet_top_up(*, user_id: uuid.UUID, amount: int, currency: str, transaction_id: str) -> LedgerResult:
+    if amount <= 0:
+        raise ValidationFailed("Amount must be positive.", errors={"amount": ["Must be a positive integer."]})
+    return _ledger_apply(
+        user_id=user_id,
+        kind=LedgerKind.TOP_UP,
+        amount=amount,
+        currency=currency,
+        reason="Top-up via payment provider",
+        reference=transaction_id,
+    )
+
+
+def wallet_charge_rental(
+    *, user_id: uuid.UUID, rental_id: uuid.UUID, amount: int, currency: str, invoice_number: str = ""
+) -> LedgerResult:
+    reason = f"Rental charge (invoice {invoice_number})" if invoice_number else "Rental charge"
+    return _ledger_apply(
+        user_id=user_id,
+        kind=LedgerKind.RENTAL_CHARGE,
+        amount=-amount,
+        currency=currency,
+        reason=reason,
+        reference=str(rental_id),
+    )
