@@ -85,7 +85,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         )
     if isinstance(exc, InvalidToken | JwtAuthenticationFailed | drf.AuthenticationFailed):
         headers = {"WWW-Authenticate": 'Bearer realm="api"'}
-        code = exc.get_codes() if isinstance(exc.detail, str) else None
+        detail = exc.detail  # simplejwt wraps it as {"detail": ..., "code": ...}
+        code = str(detail.get("code", "")) if isinstance(detail, dict) else getattr(detail, "code", None)
         if code == "user_inactive":
             return _response(
                 django_request, 401, "account-disabled", "This account has been disabled.", headers=headers
