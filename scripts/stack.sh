@@ -330,7 +330,7 @@ EOF
 # ---------------------------------------------------------------- SMTP sink
 smtp_up() {
   [[ "${VELO_EXTERNAL_MAIL:-0}" == 1 ]] && { log "mail: external SMTP $EMAIL_HOST:$EMAIL_PORT"; return; }
-  mkdir -p "$RUN/mail"
+  mkdir -p "$RUN/mail/tmp" "$RUN/mail/new" "$RUN/mail/cur"   # a Maildir
   alive smtp || spawn smtp "$RUN" "$TOOLS/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
     -c aiosmtpd.handlers.Mailbox "$RUN/mail"
   WATCH=smtp wait_for "SMTP sink" 20 tcp_open "$SMTP_PORT"
