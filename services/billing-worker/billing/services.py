@@ -20,7 +20,12 @@ from billing.invoices import (
     receipt_subject,
     receipt_text,
 )
-from billing.topology import BILLING_EVENTS_EXCHANGE, DEAD_LETTER_EXCHANGE, RENTAL_FINISHED_ROUTING_KEY
+from billing.topology import (
+    BILLING_EVENTS_EXCHANGE,
+    DEAD_LETTER_EXCHANGE,
+    RENTAL_FINISHED_ROUTING_KEY,
+    RENTALS_EVENTS_EXCHANGE,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +155,7 @@ def dead_letter_headers(
 ) -> dict[str, Any]:
     return {
         "x-error": reason[:1000],
-        "x-original-exchange": "rentals.events",
+        "x-original-exchange": RENTALS_EVENTS_EXCHANGE,
         "x-original-routing-key": RENTAL_FINISHED_ROUTING_KEY,
         "x-original-message-id": message_id or "",
         "x-failed-at": rfc3339(failed_at or utc_now()),

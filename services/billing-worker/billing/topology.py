@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import os
+
 from kombu import Exchange, Queue
 
-RENTALS_EVENTS_EXCHANGE = "rentals.events"
-BILLING_EVENTS_EXCHANGE = "billing.events"
+# Tests run a real worker beside a possibly running stack on the same broker: BILLING_AMQP_NAMESPACE
+# (unset in every deployment) suffixes every exchange and queue name so the two never share messages.
+NAMESPACE = os.environ.get("BILLING_AMQP_NAMESPACE", "").strip()
+
+
+def _name(base: str) -> str:
+    return f"{base}.{NAMESPACE}" if NAMESPACE else base
+
+
+RENTALS_EVENTS_EXCHANGE = _name("rentals.events")
+BILLING_EVENTS_EXCHANGE = _name("billing.events")
 RENTAL_FINISHED_ROUTING_KEY = "rental.finished"
-RENTAL_FINISHED_QUEUE = "billing.rental-finished"
-DEAD_LETTER_EXCHANGE = "billing.dlx"
-DEAD_LETTER_QUEUE = "billing.rental-finished.dlq"
-TASKS_QUEUE = "billing.tasks"
+RENTAL_FINISHED_QUEUE = _name("billing.rental-finished")
+DEAD_LETTER_EXCHANGE = _name("billing.dlx")
+DEAD_LETTER_QUEUE = _name("billing.rental-finished.dlq")
+TASKS_QUEUE = _name("billing.tasks")
 # A message redelivered this often (e.g. it kept killing the consumer) is dead-lettered by RabbitMQ itself.
 DELIVERY_LIMIT = 20
 
