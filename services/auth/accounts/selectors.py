@@ -20,9 +20,10 @@ def user_get_by_email(*, email: str) -> User | None:
 
 def user_get(*, user_id: uuid.UUID | str) -> User | None:
     try:
-        return User.objects.filter(id=user_id).first()
-    except (ValueError, TypeError):
+        parsed = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+    except ValueError:
         return None
+    return User.objects.filter(id=parsed).first()
 
 
 def user_list(*, email: str | None = None) -> QuerySet[User]:
