@@ -13,7 +13,7 @@ from fleet.models import BikeStatus
 
 PAGE_PARAMS = [
     OpenApiParameter("cursor", str, description="Opaque cursor from `next`/`previous`."),
-    OpenApiParameter("page_size", int, description="1–100, default 20."),
+    OpenApiParameter("page_size", int, description="1-100, default 20."),
 ]
 
 

@@ -2,6 +2,7 @@
 Every message is validated against its contract; invalid, unknown or unappliable ones are dead-lettered
 (rentals.dlx → rentals.inbox.dlq), transient database failures are retried, nothing crashes the loop."""
 
+import contextlib
 import enum
 import json
 import logging
@@ -171,9 +172,7 @@ class InboxConsumer:
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             finally:
                 if self.connection is not None and self.connection.is_open:
-                    try:
+                    with contextlib.suppress(AMQPError):
                         self.connection.close()
-                    except AMQPError:
-                        pass
                 self.connection = None
         logger.info("consumer stopped")

@@ -1,5 +1,6 @@
 """Publishes outbox rows to RabbitMQ with publisher confirms; at-least-once, consumers are idempotent."""
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -42,10 +43,8 @@ class OutboxRelay:
 
     def close(self) -> None:
         if self.connection is not None and self.connection.is_open:
-            try:
+            with contextlib.suppress(AMQPError):
                 self.connection.close()
-            except AMQPError:
-                pass
         self.connection = self.channel = None
 
     def _declare(self, exchange: str) -> None:

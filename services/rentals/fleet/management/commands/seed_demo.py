@@ -42,6 +42,5 @@ class Command(BaseCommand):
             tariff = Tariff.objects.create(
                 name="Standard", unlock_fee=100, price_per_minute=25, daily_cap=2000, currency="EUR"
             )
-        self.stdout.write(
-            f"seed_demo: {len(stations)} stations, {created_bikes} new bikes ({BIKES} total), tariff {tariff.id}"
-        )
+        summary = f"{len(stations)} stations, {created_bikes} new bikes ({BIKES} total), tariff {tariff.id}"
+        self.stdout.write(f"seed_demo: {summary}")

@@ -1,0 +1,29 @@
+import os
+
+import pytest
+from django.test import override_settings
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/api/healthz"])
+def test_healthz(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.skipif(not os.environ.get("AMQP_URL"), reason="needs real RabbitMQ: AMQP_URL unset")
+@pytest.mark.parametrize("path", ["/readyz", "/api/readyz"])
+def test_readyz_with_real_database_and_broker(client, settings, path):
+    settings.AMQP_URL = os.environ["AMQP_URL"]
+    response = client.get(path)
+    assert response.status_code == 200, response.content
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+def test_readyz_is_503_when_broker_is_down(client):
+    with override_settings(AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F"):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"] == "fail"

@@ -1,0 +1,62 @@
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+
+
+def _assert_problem(response, status, slug):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert body["type"] == f"https://velo.example/problems/{slug}"
+    assert body["status"] == status
+    assert {"title", "detail", "instance", "request_id"} <= set(body)
+    return body
+
+
+def test_unknown_path_is_problem_404(client):
+    body = _assert_problem(client.get("/api/nope"), 404, "not-found")
+    assert body["instance"] == "/api/nope"
+
+
+def test_non_uuid_id_is_404(rider):
+    _assert_problem(rider.get("/api/bikes/not-a-uuid"), 404, "not-found")
+
+
+def test_unknown_bike_is_404(rider):
+    _assert_problem(rider.get(f"/api/bikes/{uuid.uuid4()}"), 404, "not-found")
+
+
+def test_method_not_allowed_is_405(rider):
+    _assert_problem(rider.put("/api/rentals", {}, format="json"), 405, "method-not-allowed")
+
+
+def test_unsupported_media_type_is_415(rider):
+    response = rider.post("/api/rentals", data="bike_id=x", content_type="application/x-www-form-urlencoded")
+    _assert_problem(response, 415, "unsupported-media-type")
+
+
+def test_malformed_json_is_400(rider):
+    response = rider.post("/api/rentals", data="{not json", content_type="application/json")
+    _assert_problem(response, 400, "malformed-request")
+
+
+def test_validation_error_lists_fields(rider):
+    body = _assert_problem(
+        rider.post("/api/rentals", {"bike_id": "x"}, format="json"), 400, "validation-error"
+    )
+    assert "bike_id" in body["errors"]
+
+
+def test_request_id_is_echoed_and_in_problem(rider):
+    response = rider.get(f"/api/bikes/{uuid.uuid4()}", HTTP_X_REQUEST_ID="req-123")
+    assert response["X-Request-ID"] == "req-123"
+    assert response.json()["request_id"] == "req-123"
+
+
+def test_request_id_is_generated_when_missing(client):
+    response = client.get("/healthz")
+    assert len(response["X-Request-ID"]) == 32

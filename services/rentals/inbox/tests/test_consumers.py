@@ -1,0 +1,194 @@
+import copy
+import datetime as dt
+import json
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from fleet.models import Bike
+from inbox.consumers import Outcome, handle_message
+from outbox.models import OutboxEvent
+from rentals.models import Rental
+from riders.models import Rider
+from wallets.models import LedgerEntry, Wallet
+
+CONSUMED = ["invoice.issued", "billing.reconciliation_requested", "user.deactivated", "user.reactivated"]
+PRODUCED_ELSEWHERE = ["rental.started", "rental.finished", "user.registered", "reservation.created"]
+
+
+def _encode(message: dict) -> bytes:
+    return json.dumps(message).encode()
+
+
+@pytest.fixture
+def finished_rental_for(tariff, station):
+    def _make(
+        *, rental_id: uuid.UUID, user_id: uuid.UUID, ended_ago: dt.timedelta = dt.timedelta(minutes=10)
+    ):
+        bike = Bike.objects.create(number=f"B-{uuid.uuid4().hex[:6]}", model="m", station=station)
+        ended = timezone.now() - ended_ago
+        return Rental.objects.create(
+            id=rental_id,
+            user_id=user_id,
+            user_email="ada@example.com",
+            user_name="Ada Lovelace",
+            bike=bike,
+            bike_number=bike.number,
+            status="finished",
+            started_at=ended - dt.timedelta(minutes=23),
+            ended_at=ended,
+            duration_seconds=23 * 60,
+            tariff=tariff,
+            tariff_snapshot=tariff.snapshot(),
+        )
+
+    return _make
+
+
+@pytest.mark.django_db
+def test_every_consumed_contract_example_is_applied(contract_examples, finished_rental_for):
+    for event_type in CONSUMED:
+        examples = contract_examples(event_type)
+        assert examples, f"no examples for {event_type}"
+        for name, message in examples:
+            if event_type == "invoice.issued":
+                data = message["data"]
+                if not Rental.objects.filter(id=data["rental_id"]).exists():
+                    finished_rental_for(
+                        rental_id=uuid.UUID(data["rental_id"]), user_id=uuid.UUID(data["user_id"])
+                    )
+            assert handle_message(_encode(message)) is Outcome.ACK, (event_type, name)
+
+
+@pytest.mark.django_db
+def test_invoice_issued_applied_twice_debits_once(contract_examples, finished_rental_for):
+    _, message = contract_examples("invoice.issued")[0]
+    data = message["data"]
+    finished_rental_for(rental_id=uuid.UUID(data["rental_id"]), user_id=uuid.UUID(data["user_id"]))
+    assert handle_message(_encode(message)) is Outcome.ACK
+    redelivered = copy.deepcopy(message)
+    redelivered["event_id"] = str(uuid.uuid4())  # a re-publication carries a new event id
+    assert handle_message(_encode(message)) is Outcome.ACK
+    assert handle_message(_encode(redelivered)) is Outcome.ACK
+    rental = Rental.objects.get(id=data["rental_id"])
+    assert (rental.cost_amount, rental.cost_currency, str(rental.invoice_id)) == (
+        700,
+        "EUR",
+        data["invoice_id"],
+    )
+    assert rental.invoice_s3_key == data["s3_key"] and rental.billing_status == "billed"
+    assert Wallet.objects.get(user_id=data["user_id"]).balance == -700
+    assert LedgerEntry.objects.filter(kind="rental_charge", reference=data["rental_id"]).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_invoice_deliveries_debit_once(contract_examples, finished_rental_for):
+    _, message = contract_examples("invoice.issued")[0]
+    data = message["data"]
+    finished_rental_for(rental_id=uuid.UUID(data["rental_id"]), user_id=uuid.UUID(data["user_id"]))
+    barrier = threading.Barrier(6)
+    outcomes = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(handle_message(_encode(message)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcomes == [Outcome.ACK] * 6
+    assert Wallet.objects.get(user_id=data["user_id"]).balance == -700
+    assert LedgerEntry.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_invalid_examples_and_foreign_events_are_dead_lettered(contract_examples):
+    messages = [m for _, m in contract_examples("rental.finished", invalid=True)]
+    for event_type in PRODUCED_ELSEWHERE:
+        messages += [m for _, m in contract_examples(event_type)]
+    assert messages
+    for message in messages:
+        assert handle_message(_encode(message)) is Outcome.DEAD_LETTER, message["event_type"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b"null",
+        b'{"event_type": "invoice.issued"}',
+        b'{"event_type":"x.y","version":1}',
+    ],
+)
+def test_garbage_is_dead_lettered(body):
+    assert handle_message(body) is Outcome.DEAD_LETTER
+
+
+@pytest.mark.django_db
+def test_schema_invalid_invoice_is_dead_lettered(contract_examples, finished_rental_for):
+    _, message = contract_examples("invoice.issued")[0]
+    finished_rental_for(
+        rental_id=uuid.UUID(message["data"]["rental_id"]), user_id=uuid.UUID(message["data"]["user_id"])
+    )
+    for mutate in (
+        lambda m: m["data"].__setitem__("amount", 7.5),
+        lambda m: m["data"].__setitem__("amount", -1),
+        lambda m: m["data"].pop("s3_key"),
+        lambda m: m.__setitem__("producer", "someone"),
+    ):
+        bad = copy.deepcopy(message)
+        mutate(bad)
+        assert handle_message(_encode(bad)) is Outcome.DEAD_LETTER
+    assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_invoice_for_unknown_or_foreign_rental_is_dead_lettered(contract_examples, finished_rental_for):
+    _, message = contract_examples("invoice.issued")[0]
+    assert handle_message(_encode(message)) is Outcome.DEAD_LETTER
+    finished_rental_for(rental_id=uuid.UUID(message["data"]["rental_id"]), user_id=uuid.uuid4())
+    assert handle_message(_encode(message)) is Outcome.DEAD_LETTER
+    assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_reconciliation_reemits_only_old_unbilled_finished_rentals(
+    contract_examples, finished_rental_for, bike
+):
+    _, message = contract_examples("billing.reconciliation_requested")[0]
+    old = finished_rental_for(rental_id=uuid.uuid4(), user_id=uuid.uuid4(), ended_ago=dt.timedelta(hours=1))
+    finished_rental_for(rental_id=uuid.uuid4(), user_id=uuid.uuid4(), ended_ago=dt.timedelta(seconds=5))
+    billed = finished_rental_for(
+        rental_id=uuid.uuid4(), user_id=uuid.uuid4(), ended_ago=dt.timedelta(hours=1)
+    )
+    Rental.objects.filter(id=billed.id).update(invoice_id=uuid.uuid4(), cost_amount=1, cost_currency="EUR")
+    assert handle_message(_encode(message)) is Outcome.ACK
+    events = list(OutboxEvent.objects.filter(event_type="rental.finished"))
+    assert [e.payload["data"]["rental_id"] for e in events] == [str(old.id)]
+    assert events[0].payload["data"]["user_email"] == "ada@example.com"
+
+
+@pytest.mark.django_db
+def test_user_events_apply_in_time_order(contract_examples):
+    _, deactivated = contract_examples("user.deactivated")[0]
+    _, reactivated = contract_examples("user.reactivated")[0]
+    user_id = deactivated["data"]["user_id"]
+    # Reactivated (11:00) arrives first, then the older deactivation (10:00): the rider stays active.
+    assert handle_message(_encode(reactivated)) is Outcome.ACK
+    assert handle_message(_encode(deactivated)) is Outcome.ACK
+    assert Rider.objects.get(user_id=user_id).is_deactivated is False
+    newer = copy.deepcopy(deactivated)
+    newer["data"]["deactivated_at"] = "2026-11-23T12:00:00Z"
+    assert handle_message(_encode(newer)) is Outcome.ACK
+    assert handle_message(_encode(newer)) is Outcome.ACK
+    assert Rider.objects.get(user_id=user_id).is_deactivated is True
