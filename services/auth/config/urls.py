@@ -1,4 +1,4 @@
-from core.apis import HealthzApi, ReadyzApi
+from core.apis import HealthzApi, ProbeHealthzApi, ProbeReadyzApi, ReadyzApi
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView
@@ -7,9 +7,13 @@ health = [
     path("healthz", HealthzApi.as_view(), name="healthz"),
     path("readyz", ReadyzApi.as_view(), name="readyz"),
 ]
+probes = [
+    path("healthz", ProbeHealthzApi.as_view(), name="healthz"),
+    path("readyz", ProbeReadyzApi.as_view(), name="readyz"),
+]
 
 urlpatterns = [
-    path("", include((health, "core"), namespace="probe")),
+    path("", include((probes, "core"), namespace="probe")),
     path("api/auth/", include((health, "core"), namespace="health")),
     path("api/auth/", include(("accounts.urls", "accounts"), namespace="accounts")),
     path("api/auth/", include(("tokens.urls", "tokens"), namespace="tokens")),

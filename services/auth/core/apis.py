@@ -1,6 +1,6 @@
 import logging
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -58,3 +58,14 @@ class ReadyzApi(APIView):
         if failed:
             raise ServiceUnavailable(f"Unavailable: {', '.join(failed)}.")
         return Response({"status": "ok", "checks": checks})
+
+
+# The root probes (for orchestrators) are the same views; the schema documents the /api/auth ones.
+@extend_schema_view(get=extend_schema(exclude=True))
+class ProbeHealthzApi(HealthzApi):
+    pass
+
+
+@extend_schema_view(get=extend_schema(exclude=True))
+class ProbeReadyzApi(ReadyzApi):
+    pass

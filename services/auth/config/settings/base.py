@@ -124,7 +124,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/auth",
-    "SECURITY": [{"bearerAuth": []}],
     "ENUM_NAME_OVERRIDES": {},
 }
 
