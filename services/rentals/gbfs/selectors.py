@@ -1,0 +1,271 @@
+"""Reads that build the `data` object of each GBFS v3.0 file.
+
+Every builder runs a constant number of queries whatever the fleet size: one grouped query for the
+per-station counts, one query (with a correlated subquery) for the vehicles."""
+
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Subquery
+from django.utils.text import slugify
+from fleet.models import Bike, BikeStatus, Station, Tariff
+from fleet.selectors import tariff_in_force
+from rentals.models import Rental, RentalStatus
+
+from gbfs.conf import GbfsConfig
+from gbfs.money import json_number, minor_to_major
+
+GBFS_VERSION = "3.0"
+MINUTES_PER_DAY = 24 * 60
+
+# Feeds published in gbfs.json, in the order the spec lists them. Status feeds change with every trip.
+FEEDS = (
+    "gbfs",
+    "gbfs_versions",
+    "system_information",
+    "vehicle_types",
+    "station_information",
+    "station_status",
+    "vehicle_status",
+    "system_pricing_plans",
+)
+STATUS_FEEDS = frozenset({"station_status", "vehicle_status"})
+# Feeds that embed absolute URLs, so they depend on the base URL the client used.
+DISCOVERY_FEEDS = frozenset({"gbfs", "gbfs_versions"})
+# Bikes that are somewhere a rider can see them; rented bikes are on a trip, retired ones are gone.
+VISIBLE_STATUSES = (BikeStatus.AVAILABLE, BikeStatus.RESERVED, BikeStatus.MAINTENANCE)
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def vehicle_type_id(*, model: str) -> str:
+    """Stable, readable, and distinct even for models that slugify alike."""
+    digest = hashlib.sha256(model.encode()).hexdigest()[:8]
+    return f"{slugify(model)[:40] or 'bike'}-{digest}"
+
+
+def vehicle_public_id(*, config: GbfsConfig, bike_id: uuid.UUID, last_trip_id: uuid.UUID | None) -> str:
+    """GBFS requires vehicle_id to rotate after every trip. Keying it on the bike's latest finished
+    rental rotates it without any write, and the HMAC keeps the internal id from leaking."""
+    message = f"velo:gbfs:vehicle:{bike_id}:{last_trip_id or '-'}".encode()
+    return hmac.new(config.vehicle_id_secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def feed_url(*, base_url: str, feed: str) -> str:
+    return f"{base_url}/gbfs/v3/{feed}.json"
+
+
+def gbfs_discovery_data(*, base_url: str) -> dict:
+    return {"feeds": [{"name": feed, "url": feed_url(base_url=base_url, feed=feed)} for feed in FEEDS]}
+
+
+def gbfs_versions_data(*, base_url: str) -> dict:
+    return {"versions": [{"version": GBFS_VERSION, "url": feed_url(base_url=base_url, feed="gbfs")}]}
+
+
+def system_information_data(*, config: GbfsConfig) -> dict:
+    data = {
+        "system_id": config.system_id,
+        "languages": config.languages,
+        "name": config.localized(config.system_name),
+        "operator": config.localized(config.operator),
+        "opening_hours": config.opening_hours,
+        "feed_contact_email": config.feed_contact_email,
+        "timezone": config.timezone,
+    }
+    if config.license_url:
+        data["license_url"] = config.license_url
+    return data
+
+
+def _visible_models() -> list[str]:
+    return list(
+        Bike.objects.filter(status__in=(*VISIBLE_STATUSES, BikeStatus.RENTED))
+        .order_by("model")
+        .values_list("model", flat=True)
+        .distinct()
+    )
+
+
+def vehicle_types_data(*, config: GbfsConfig) -> dict:
+    tariff = tariff_in_force()
+    types = []
+    for model in _visible_models():
+        entry = {
+            "vehicle_type_id": vehicle_type_id(model=model),
+            "form_factor": "bicycle",
+            "propulsion_type": "human",
+            "name": config.localized(model),
+            "model": config.localized(model),
+            "wheel_count": 2,
+            "rider_capacity": 1,
+        }
+        if tariff is not None:
+            entry["default_pricing_plan_id"] = str(tariff.id)
+            entry["pricing_plan_ids"] = [str(tariff.id)]
+        types.append(entry)
+    return {"vehicle_types": types}
+
+
+def _stations():
+    return Station.objects.filter(is_active=True).order_by("name", "id")
+
+
+def station_information_data(*, config: GbfsConfig) -> dict:
+    stations = [
+        {
+            "station_id": str(row["id"]),
+            "name": config.localized(row["name"]),
+            "lat": row["lat"],
+            "lon": row["lon"],
+            "capacity": row["capacity"],
+        }
+        for row in _stations().values("id", "name", "lat", "lon", "capacity")
+    ]
+    return {"stations": stations}
+
+
+def station_status_data(*, now: dt.datetime) -> dict:
+    # One grouped query: how many bikes of each model and status stand at each station.
+    counts: dict[uuid.UUID, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    grouped = (
+        Bike.objects.filter(station__isnull=False, status__in=VISIBLE_STATUSES)
+        .values("station_id", "model", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in grouped:
+        counts[row["station_id"]][row["model"]][row["status"]] = row["n"]
+
+    reported = rfc3339(now)
+    stations = []
+    for row in _stations().values("id", "capacity"):
+        by_model = counts.get(row["id"], {})
+        available = sum(s.get(BikeStatus.AVAILABLE, 0) for s in by_model.values())
+        disabled = sum(s.get(BikeStatus.MAINTENANCE, 0) for s in by_model.values())
+        docked = sum(sum(s.values()) for s in by_model.values())
+        stations.append(
+            {
+                "station_id": str(row["id"]),
+                "num_vehicles_available": available,
+                "vehicle_types_available": [
+                    {
+                        "vehicle_type_id": vehicle_type_id(model=model),
+                        "count": statuses.get(BikeStatus.AVAILABLE, 0),
+                    }
+                    for model, statuses in sorted(by_model.items())
+                ],
+                "num_vehicles_disabled": disabled,
+                "num_docks_available": max(row["capacity"] - docked, 0),
+                "is_installed": True,
+                "is_renting": True,
+                # Any active station takes returns (rental_finish does not check capacity).
+                "is_returning": True,
+                "last_reported": reported,
+            }
+        )
+    return {"stations": stations}
+
+
+def vehicle_status_data(*, config: GbfsConfig) -> dict:
+    last_trip = (
+        Rental.objects.filter(bike_id=OuterRef("pk"), status=RentalStatus.FINISHED)
+        .order_by("-ended_at", "-id")
+        .values("id")[:1]
+    )
+    rows = (
+        Bike.objects.filter(status__in=VISIBLE_STATUSES)
+        .annotate(last_trip_id=Subquery(last_trip))
+        .values("id", "model", "status", "station_id", "lat", "lon", "last_trip_id")
+    )
+    vehicles = []
+    for row in rows.iterator(chunk_size=2000):
+        has_position = row["lat"] is not None and row["lon"] is not None
+        if not has_position and row["station_id"] is None:
+            continue  # nowhere to show it
+        vehicle = {
+            "vehicle_id": vehicle_public_id(
+                config=config, bike_id=row["id"], last_trip_id=row["last_trip_id"]
+            ),
+            "is_reserved": row["status"] == BikeStatus.RESERVED,
+            "is_disabled": row["status"] == BikeStatus.MAINTENANCE,
+            "vehicle_type_id": vehicle_type_id(model=row["model"]),
+        }
+        if has_position:
+            vehicle["lat"] = row["lat"]
+            vehicle["lon"] = row["lon"]
+        if row["station_id"] is not None:
+            vehicle["station_id"] = str(row["station_id"])
+        vehicles.append(vehicle)
+    # Sorted by the opaque id, so the order says nothing about bike numbers or ids either.
+    vehicles.sort(key=lambda vehicle: vehicle["vehicle_id"])
+    return {"vehicles": vehicles}
+
+
+def per_min_pricing(*, tariff: Tariff, cap_days: int) -> list[dict]:
+    """Segments for the billing rule: every started minute costs `price_per_minute`; with a daily cap the
+    minute charges of each 24-hour window (from the start of the trip) stop at the cap. GBFS has no cap
+    field, so each capped window is spelled out as segments, for the first `cap_days` windows."""
+    rate_minor = tariff.price_per_minute
+    if rate_minor == 0:
+        return []
+    rate = json_number(minor_to_major(amount=rate_minor, currency=tariff.currency))
+    cap = tariff.daily_cap
+    if cap is None or cap >= MINUTES_PER_DAY * rate_minor:
+        return [{"start": 0, "rate": rate, "interval": 1}]
+    if cap == 0:
+        return []
+    full_minutes, remainder = divmod(cap, rate_minor)
+    segments: list[dict] = []
+    for day in range(cap_days):
+        base = day * MINUTES_PER_DAY
+        if full_minutes:
+            segments.append({"start": base, "rate": rate, "interval": 1, "end": base + full_minutes})
+        if remainder:
+            # The minute that reaches the cap costs only what is left of it.
+            partial = json_number(minor_to_major(amount=remainder, currency=tariff.currency))
+            start = base + full_minutes
+            segments.append({"start": start, "rate": partial, "interval": 1, "end": start + 1})
+    return segments
+
+
+def _money_text(*, amount: int, currency: str) -> str:
+    return f"{minor_to_major(amount=amount, currency=currency)} {currency}"
+
+
+def pricing_plan_description(*, tariff: Tariff) -> str:
+    parts = [f"Unlock {_money_text(amount=tariff.unlock_fee, currency=tariff.currency)}"]
+    parts.append(
+        f"then {_money_text(amount=tariff.price_per_minute, currency=tariff.currency)} per started minute"
+    )
+    text = ", ".join(parts)
+    if tariff.daily_cap is not None:
+        text += f", at most {_money_text(amount=tariff.daily_cap, currency=tariff.currency)} per 24 hours"
+    return text + "."
+
+
+def system_pricing_plans_data(*, config: GbfsConfig) -> dict:
+    """The tariff in force; superseded and future tariffs price no new trip, so they are not published."""
+    tariff = tariff_in_force()
+    if tariff is None:
+        return {"plans": []}
+    price: Decimal = minor_to_major(amount=tariff.unlock_fee, currency=tariff.currency)
+    plan = {
+        "plan_id": str(tariff.id),
+        "name": config.localized(tariff.name),
+        "currency": tariff.currency,
+        "price": json_number(price),
+        # Tariff prices are what the rider pays; no tax is added on top.
+        "is_taxable": False,
+        "description": config.localized(pricing_plan_description(tariff=tariff)),
+    }
+    segments = per_min_pricing(tariff=tariff, cap_days=config.pricing_cap_days)
+    if segments:
+        plan["per_min_pricing"] = segments
+    return {"plans": [plan]}
