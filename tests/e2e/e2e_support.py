@@ -405,3 +405,41 @@ def jwk_to_pem(jwk: dict) -> bytes:
     body = base64.encodebytes(spki).decode().replace("\n", "")
     lines = [body[i : i + 64] for i in range(0, len(body), 64)]
     return ("-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n").encode()
+
+
+# --------------------------------------------------------------------------------------------- rentals
+
+BILLING_TIMEOUT = 30
+
+
+def wallet_balance(api) -> dict:
+    response = api.get("/api/wallet")
+    assert response.status_code == 200, response.text[:300]
+    return response.json()["balance"]
+
+
+def ledger(api) -> list[dict]:
+    entries, url = [], "/api/wallet/transactions?page_size=100"
+    while url:
+        response = api.get(url)
+        assert response.status_code == 200, response.text[:300]
+        page = response.json()
+        entries.extend(page["results"])
+        url = page.get("next")
+    return entries
+
+
+def wait_billed(api, rental_id: str, poll, timeout: float = BILLING_TIMEOUT) -> dict:
+    def billed():
+        response = api.get(f"/api/rentals/{rental_id}")
+        assert response.status_code == 200, response.text[:300]
+        body = response.json()
+        return body if body["billing_status"] == "billed" else None
+
+    return poll(billed, timeout, interval=0.3, message=f"rental {rental_id} billed")
+
+
+def rent(api, bike_id: str) -> dict:
+    response = api.post("/api/rentals", json={"bike_id": bike_id})
+    assert response.status_code == 201, f"rent {bike_id}: {response.status_code} {response.text[:300]}"
+    return response.json()

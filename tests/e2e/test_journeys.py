@@ -7,42 +7,17 @@ import uuid
 
 import pytest
 import requests
-from e2e_support import assert_problem, jwt_claims, login, refresh, webhook_post
-
-BILLING_TIMEOUT = 30
-
-
-def wallet_balance(api) -> dict:
-    response = api.get("/api/wallet")
-    assert response.status_code == 200, response.text[:300]
-    return response.json()["balance"]
-
-
-def ledger(api) -> list[dict]:
-    entries, url = [], "/api/wallet/transactions?page_size=100"
-    while url:
-        response = api.get(url)
-        assert response.status_code == 200, response.text[:300]
-        page = response.json()
-        entries.extend(page["results"])
-        url = page.get("next")
-    return entries
-
-
-def wait_billed(api, rental_id: str, poll, timeout: float = BILLING_TIMEOUT) -> dict:
-    def billed():
-        response = api.get(f"/api/rentals/{rental_id}")
-        assert response.status_code == 200, response.text[:300]
-        body = response.json()
-        return body if body["billing_status"] == "billed" else None
-
-    return poll(billed, timeout, interval=0.3, message=f"rental {rental_id} billed")
-
-
-def rent(api, bike_id: str) -> dict:
-    response = api.post("/api/rentals", json={"bike_id": bike_id})
-    assert response.status_code == 201, f"rent {bike_id}: {response.status_code} {response.text[:300]}"
-    return response.json()
+from e2e_support import (
+    assert_problem,
+    jwt_claims,
+    ledger,
+    login,
+    refresh,
+    rent,
+    wait_billed,
+    wallet_balance,
+    webhook_post,
+)
 
 
 def test_rider_journey(gateway_url, register_and_confirm, fleet, mailbox, poll):
