@@ -64,3 +64,9 @@ class AccountDisabled(ApplicationError):
     status = 403
     slug = "account-disabled"
     title = "Account disabled"
+
+
+class ServiceUnavailable(ApplicationError):
+    status = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"

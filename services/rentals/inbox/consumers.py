@@ -112,27 +112,43 @@ def handle_message(body: bytes) -> Outcome:
     return Outcome.ACK
 
 
-def declare_topology(channel) -> None:
+def declare_topology(
+    channel,
+    *,
+    queue: str = QUEUE,
+    dead_letter_exchange: str = DEAD_LETTER_EXCHANGE,
+    dead_letter_queue: str = DEAD_LETTER_QUEUE,
+) -> None:
     """Idempotent: exchanges, the quorum inbox with its dead-letter queue, and the bindings."""
-    for exchange in {exchange for exchange, _ in BINDINGS}:
+    for exchange in sorted({exchange for exchange, _ in BINDINGS}):
         channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
-    channel.exchange_declare(exchange=DEAD_LETTER_EXCHANGE, exchange_type="fanout", durable=True)
-    channel.queue_declare(queue=DEAD_LETTER_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
-    channel.queue_bind(queue=DEAD_LETTER_QUEUE, exchange=DEAD_LETTER_EXCHANGE)
+    channel.exchange_declare(exchange=dead_letter_exchange, exchange_type="fanout", durable=True)
+    channel.queue_declare(queue=dead_letter_queue, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_bind(queue=dead_letter_queue, exchange=dead_letter_exchange)
     channel.queue_declare(
-        queue=QUEUE,
+        queue=queue,
         durable=True,
-        arguments={"x-queue-type": "quorum", "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE},
+        arguments={"x-queue-type": "quorum", "x-dead-letter-exchange": dead_letter_exchange},
     )
-    for exchange, routing_key in BINDINGS:
-        channel.queue_bind(queue=QUEUE, exchange=exchange, routing_key=routing_key)
+    if queue == QUEUE:  # test topologies get messages straight from the default exchange
+        for exchange, routing_key in BINDINGS:
+            channel.queue_bind(queue=queue, exchange=exchange, routing_key=routing_key)
 
 
 class InboxConsumer:
-    def __init__(self, *, amqp_url: str | None = None, stop: StopFlag | None = None, prefetch: int = 10):
+    def __init__(
+        self,
+        *,
+        amqp_url: str | None = None,
+        stop: StopFlag | None = None,
+        prefetch: int = 10,
+        topology: dict[str, str] | None = None,
+    ):
         self.amqp_url = amqp_url
         self.stop = stop or StopFlag()
         self.prefetch = prefetch
+        self.topology = topology or {}
+        self.queue = self.topology.get("queue", QUEUE)
         self.connection: pika.BlockingConnection | None = None
 
     def _on_message(self, channel, method, properties, body) -> None:
@@ -157,10 +173,10 @@ class InboxConsumer:
             try:
                 self.connection = pika.BlockingConnection(connection_parameters(self.amqp_url))
                 channel = self.connection.channel()
-                declare_topology(channel)
+                declare_topology(channel, **self.topology)
                 channel.basic_qos(prefetch_count=self.prefetch)
-                channel.basic_consume(queue=QUEUE, on_message_callback=self._on_message)
-                logger.info("consuming", extra={"queue": QUEUE})
+                channel.basic_consume(queue=self.queue, on_message_callback=self._on_message)
+                logger.info("consuming", extra={"queue": self.queue})
                 backoff = 0.5
                 while not self.stop.stopping:
                     self.connection.process_data_events(time_limit=0.5)

@@ -8,11 +8,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 from fleet.models import Bike
-from inbox.consumers import Outcome, handle_message
 from outbox.models import OutboxEvent
 from rentals.models import Rental
 from riders.models import Rider
 from wallets.models import LedgerEntry, Wallet
+
+from inbox.consumers import Outcome, handle_message
 
 CONSUMED = ["invoice.issued", "billing.reconciliation_requested", "user.deactivated", "user.reactivated"]
 PRODUCED_ELSEWHERE = ["rental.started", "rental.finished", "user.registered", "reservation.created"]
