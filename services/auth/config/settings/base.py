@@ -93,7 +93,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/api/auth/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# The stack scripts pass AUTH_STATIC_ROOT; the default sits beside the code (git-ignored).
+STATIC_ROOT = env_str("STATIC_ROOT", env_str("AUTH_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
