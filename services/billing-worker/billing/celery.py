@@ -13,9 +13,11 @@ from __future__ import annotations
 from celery import Celery
 
 from billing.config import load_settings
+from billing.logs import logging_configure
 from billing.topology import TASKS_QUEUE, tasks_queue
 
 settings = load_settings()
+logging_configure()
 
 app = Celery("billing", include=["billing.tasks"])
 app.conf.update(

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -49,9 +50,15 @@ def main() -> None:
     ch.queue_declare(
         queue=f"billing.rental-finished.{ns}",
         durable=True,
-        arguments={"x-queue-type": "quorum", "x-dead-letter-exchange": f"billing.dlx.{ns}", "x-delivery-limit": 20},
+        arguments={
+            "x-queue-type": "quorum",
+            "x-dead-letter-exchange": f"billing.dlx.{ns}",
+            "x-delivery-limit": 20,
+        },
     )
-    ch.queue_bind(queue=f"billing.rental-finished.{ns}", exchange=f"rentals.events.{ns}", routing_key="rental.finished")
+    ch.queue_bind(
+        queue=f"billing.rental-finished.{ns}", exchange=f"rentals.events.{ns}", routing_key="rental.finished"
+    )
     issued = ch.queue_declare(queue="", exclusive=True).method.queue
     ch.queue_bind(queue=issued, exchange=f"billing.events.{ns}", routing_key="invoice.issued")
 
@@ -69,8 +76,8 @@ def main() -> None:
         )
     print(f"published {args.events} events in {time.monotonic() - t0:.1f}s")
 
-    log = open(f"/tmp/drain-bench-{ns}.log", "wb")  # noqa: SIM115
-    worker = subprocess.Popen(
+    log = open(Path(tempfile.gettempdir()) / f"drain-bench-{ns}.log", "wb")  # noqa: SIM115
+    worker = subprocess.Popen(  # noqa: S603  (our own celery binary)
         [
             str(Path(sys.executable).with_name("celery")),
             "-A",
@@ -108,7 +115,11 @@ def main() -> None:
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
-        for q in (f"billing.rental-finished.{ns}", f"billing.rental-finished.dlq.{ns}", f"billing.tasks.{ns}"):
+        for q in (
+            f"billing.rental-finished.{ns}",
+            f"billing.rental-finished.dlq.{ns}",
+            f"billing.tasks.{ns}",
+        ):
             ch.queue_delete(queue=q)
         for x in ("rentals.events", "billing.events", "billing.dlx", "billing.tasks"):
             ch.exchange_delete(exchange=f"{x}.{ns}")
