@@ -3,7 +3,7 @@
 # service, passwords read from the compose secrets.
 set -eu
 for svc in auth rentals; do
-    password=$(cat "/run/secrets/${svc}-db-password")
+    password=$(cat "${SECRETS_DIR:-/run/secrets}/${svc}-db-password")
     psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
         -v role="$svc" -v password="$password" <<'SQL'
 CREATE ROLE :"role" LOGIN CREATEDB PASSWORD :'password';
