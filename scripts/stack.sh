@@ -112,7 +112,7 @@ export GATEWAY_PORT='$GATEWAY_PORT'
 export GATEWAY_URL='http://127.0.0.1:$GATEWAY_PORT'
 export PUBLIC_BASE_URL='${PUBLIC_BASE_URL:-http://127.0.0.1:$GATEWAY_PORT}'
 export AUTH_PORT='$AUTH_PORT' RENTALS_PORT='$RENTALS_PORT'
-export PG_PORT='$PG_PORT' PG_SOCKET_DIR='$RUN/pg-socket'
+export PG_PORT='$PG_PORT'
 export PG_ADMIN_URL='postgres://velo_admin:$pg_admin_pw@127.0.0.1:$PG_PORT/postgres'
 export AUTH_DATABASE_URL='${AUTH_DATABASE_URL:-postgres://auth:$auth_pw@127.0.0.1:$PG_PORT/auth}'
 export RENTALS_DATABASE_URL='${RENTALS_DATABASE_URL:-postgres://rentals:$rentals_pw@127.0.0.1:$PG_PORT/rentals}'
@@ -201,26 +201,40 @@ as_pg() { # PostgreSQL refuses to run as root: use the unprivileged 'velo' user 
   if [[ $(id -u) -eq 0 ]]; then runuser -u velo -- "$@"; else "$@"; fi
 }
 
+pg_dirs() { # the data dir must be reachable by the unprivileged user; a clone under /root is not
+  PGDIR="$RUN/pg" PGSOCK="$RUN/pg-socket"
+  if [[ $(id -u) -eq 0 ]] && ! runuser -u velo -- test -x "$RUN"; then
+    local alt
+    alt="/var/lib/velo/$(printf %s "$ROOT" | sha1sum | cut -c1-12)/$STACK"
+    mkdir -p "$alt"
+    chmod 755 /var/lib/velo "$(dirname "$alt")"
+    chown velo "$alt"
+    PGDIR="$alt/pg" PGSOCK="$alt/pg-socket"
+    ln -sfn "$alt" "$RUN/pg-elsewhere"
+  fi
+}
+
 pg_up() {
   [[ "${VELO_EXTERNAL_PG:-0}" == 1 ]] && { log "PostgreSQL: external (AUTH_/RENTALS_DATABASE_URL set)"; return; }
   [[ -n "$PG_BIN" ]] || die "PostgreSQL binaries not found; run make up (installs them)"
   if [[ $(id -u) -eq 0 ]] && ! id velo >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin velo
   fi
-  mkdir -p "$RUN/pg-socket"
-  [[ $(id -u) -eq 0 ]] && chown velo "$RUN/pg-socket"
-  if [[ ! -s "$RUN/pg/PG_VERSION" ]]; then
-    mkdir -p "$RUN/pg"
-    local pwfile="$RUN/pg-socket/.pw"
+  pg_dirs
+  mkdir -p "$PGSOCK"
+  [[ $(id -u) -eq 0 ]] && chown velo "$PGSOCK"
+  if [[ ! -s "$PGDIR/PG_VERSION" ]]; then
+    mkdir -p "$PGDIR"
+    local pwfile="$PGSOCK/.pw"
     secret pg-admin-password >"$pwfile"
-    if [[ $(id -u) -eq 0 ]]; then chown velo "$RUN/pg" "$pwfile"; fi
-    as_pg "$PG_BIN/initdb" -D "$RUN/pg" -U velo_admin --pwfile="$pwfile" --auth-local=scram-sha-256 \
+    if [[ $(id -u) -eq 0 ]]; then chown velo "$PGDIR" "$pwfile"; fi
+    as_pg "$PG_BIN/initdb" -D "$PGDIR" -U velo_admin --pwfile="$pwfile" --auth-local=scram-sha-256 \
       --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >>"$LOGS/postgres.log" 2>&1 || die "initdb failed"
     rm -f "$pwfile"
-    cat >>"$RUN/pg/postgresql.conf" <<EOF
+    cat >>"$PGDIR/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
-unix_socket_directories = '$RUN/pg-socket'
+unix_socket_directories = '$PGSOCK'
 max_connections = 300
 shared_buffers = 256MB
 fsync = on
@@ -229,19 +243,18 @@ log_min_duration_statement = 1000
 EOF
   fi
   if ! alive postgres; then
-    [[ $(id -u) -eq 0 ]] && chown -R velo "$RUN/pg" && chmod 700 "$RUN/pg"
-    rm -f "$RUN/pg/postmaster.pid.stale"
+    [[ $(id -u) -eq 0 ]] && chown -R velo "$PGDIR" && chmod 700 "$PGDIR"
     if [[ $(id -u) -eq 0 ]]; then
-      spawn postgres "$RUN" runuser -u velo -- "$PG_BIN/postgres" -D "$RUN/pg"
+      spawn postgres "$RUN" runuser -u velo -- "$PG_BIN/postgres" -D "$PGDIR"
     else
-      spawn postgres "$RUN" "$PG_BIN/postgres" -D "$RUN/pg"
+      spawn postgres "$RUN" "$PG_BIN/postgres" -D "$PGDIR"
     fi
   fi
   WATCH=postgres wait_for PostgreSQL 60 "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -q
   pg_bootstrap
 }
 
-psql_admin() { PGPASSWORD=$(secret pg-admin-password) psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U velo_admin -d postgres "$@"; }
+psql_admin() { PGPASSWORD=$(secret pg-admin-password) "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U velo_admin -d postgres "$@"; }
 
 pg_bootstrap() { # one role and one database per service (idempotent)
   local svc pw
@@ -473,7 +486,10 @@ case "$CMD" in
   apps-up) apps_up ;;
   env) write_env; cat "$RUN/env.sh" ;;
   down) load_env; down ;;
-  reset) load_env; down; rm -rf "$RUN"; log "data of the '$STACK' stack deleted" ;;
+  reset)
+    load_env; down
+    [[ -L "$RUN/pg-elsewhere" ]] && rm -rf "$(readlink "$RUN/pg-elsewhere")"
+    rm -rf "$RUN"; log "data of the '$STACK' stack deleted" ;;
   start) load_env; start_app "$PROC" ;;
   stop)
     load_env
