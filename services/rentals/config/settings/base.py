@@ -85,7 +85,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("RENTALS_STATIC_ROOT") or env("STATIC_ROOT") or str(BASE_DIR / "staticfiles"))
 # Serve straight from the app finders (drf-spectacular-sidecar assets) so no collectstatic step is needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
