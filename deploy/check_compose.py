@@ -5,7 +5,8 @@
   deploy/secrets/generate.sh (or exists);
 - every NAME_FILE variable points at a secret mounted into that service;
 - every build names an existing Dockerfile (context = repo root);
-- compose service names match the Kubernetes objects of deploy/k8s/base where both exist.
+- compose service names match the Kubernetes objects of deploy/k8s/base where both exist;
+- no mapping repeats a key (PyYAML keeps the last one silently, compose rejects the file).
 
 usage: check_compose.py [deploy/compose.yml]   (exit 1 and one line per problem on failure)
 """
@@ -39,10 +40,26 @@ def _expand_defaults(text: str) -> str:
     return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", text)
 
 
+def duplicate_keys(text: str) -> list[str]:
+    problems = []
+    stack = [doc for doc in yaml.compose_all(text) if doc is not None]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+            for key in sorted({k for k in keys if keys.count(k) > 1}):
+                problems.append(f"line {node.start_mark.line + 1}: key {key!r} repeated in one mapping")
+            stack.extend(v for _, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return problems
+
+
 def check(compose_path: Path) -> list[str]:
-    compose = yaml.safe_load(compose_path.read_text())
+    text = compose_path.read_text()
+    problems: list[str] = duplicate_keys(text)
+    compose = yaml.safe_load(text)
     base = compose_path.parent
-    problems: list[str] = []
     services: dict[str, dict] = compose.get("services", {})
     declared = compose.get("secrets", {})
     generator = (DEPLOY / "secrets" / "generate.sh").read_text()

@@ -51,6 +51,18 @@ if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; 
 else
     skip "docker compose config" "no working compose CLI"
 fi
+dup_check() {
+    "$TOOLS/python" - "$@" <<'PY'
+import sys
+from pathlib import Path
+sys.path.insert(0, "deploy")
+from check_compose import duplicate_keys
+bad = [f"{f}: {p}" for f in sys.argv[1:] for p in duplicate_keys(Path(f).read_text())]
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+}
+check "no repeated YAML keys (compose, CI, k8s)" dup_check deploy/compose.yml .gitlab-ci.yml deploy/k8s/base/*.yaml deploy/k8s/overlays/*/*.yaml deploy/k8s/overlays/*/patches/*.yaml
 check "sh syntax of deploy and gateway scripts" bash -c \
     'for f in deploy/docker/entrypoint.sh deploy/secrets/generate.sh deploy/compose/postgres-init.sh gateway/render.sh gateway/docker-entrypoint.sh; do sh -n "$f" || exit 1; [[ -x "$f" ]] || { echo "$f is not executable"; exit 1; }; done'
 
