@@ -21,6 +21,7 @@ from e2e_support import (
     Maildir,
     confirmation_path,
     env,
+    jwt_claims,
     wait_until,
     webhook_post,
 )
@@ -31,11 +32,24 @@ RUN_ID = uuid.uuid4().hex[:8]
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "faults: stops/kills stack processes; runs last")
     config.addinivalue_line("markers", "admin: needs ADMIN_EMAIL/ADMIN_PASSWORD")
+    config.addinivalue_line("markers", "late: runs after the other non-fault tests")
+
+
+MODULE_ORDER = ["test_journeys", "test_races", "test_bad_input", "test_contract_fuzz"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Fault tests disturb the stack, so they run after everything else (stable sort keeps file order).
-    items.sort(key=lambda item: 1 if item.get_closest_marker("faults") else 0)
+    # Journeys first (they show the basics work), then races, bad input and fuzzing; `late` tests need
+    # tokens issued at session start to have expired; fault tests disturb the stack, so they run last.
+    def key(item: pytest.Item) -> tuple[int, int]:
+        if item.get_closest_marker("faults"):
+            return (3, 0)
+        if item.get_closest_marker("late"):
+            return (2, 0)
+        module = item.module.__name__ if item.module else ""
+        return (1, MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER))
+
+    items.sort(key=key)
 
 
 # --------------------------------------------------------------------------------------------- config
@@ -140,6 +154,19 @@ def many_riders(gateway_url: str, mailbox: Maildir) -> Callable[[int], list[Acco
     return get
 
 
+@pytest.fixture(scope="session", autouse=True)
+def early_token() -> tuple[str, int] | None:
+    """An access token issued when the session starts; `late` tests use it after it expired."""
+    base_url, mail_dir = env("GATEWAY_URL"), env("MAIL_DIR")
+    if not base_url or not mail_dir:
+        return None
+    try:
+        account = _register_and_confirm(base_url.rstrip("/"), Maildir(mail_dir), "early")
+    except (AssertionError, requests.RequestException):
+        return None  # the journeys report what is broken; only the expiry test skips
+    return account.access, int(jwt_claims(account.access)["exp"])
+
+
 @pytest.fixture(scope="session")
 def admin(gateway_url: str) -> Account:
     address, password = env("ADMIN_EMAIL"), env("ADMIN_PASSWORD")
@@ -147,8 +174,6 @@ def admin(gateway_url: str) -> Account:
         pytest.skip("ADMIN_EMAIL/ADMIN_PASSWORD are not set")
     account = Account(gateway_url, address, password, "admin")
     account.log_in()
-    from e2e_support import jwt_claims
-
     assert "admin" in jwt_claims(account.access).get("roles", []), "the admin account has no admin role"
     return account
 
