@@ -6,7 +6,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS=${TOOLS_VENV:-$ROOT/.venv}/bin
-K8S_VERSION=${K8S_VERSION:-1.31}
+K8S_VERSIONS=${K8S_VERSIONS:-1.31 1.37}  # oldest supported and newest bundled
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/velo-validate.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$ROOT" || exit 1
@@ -74,8 +74,10 @@ for overlay in deploy/k8s/overlays/*/; do
     env=$(basename "$overlay")
     out="$WORK/k8s-$env.yaml"
     check "render $overlay (deploy/k8s/render.py)" "$TOOLS/python" deploy/k8s/render.py "$overlay" -o "$out"
-    check "kubernetes-validate --strict -k $K8S_VERSION $env" \
-        "$TOOLS/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "$out"
+    for version in $K8S_VERSIONS; do
+        check "kubernetes-validate --strict -k $version $env" \
+            "$TOOLS/kubernetes-validate" --strict --quiet -k "$version" "$out"
+    done
     if command -v kubectl >/dev/null 2>&1 && kubectl kustomize "$overlay" >"$WORK/kubectl-$env.yaml" 2>"$WORK/kubectl-$env.err"; then
         check "render.py == kubectl kustomize ($env)" \
             "$TOOLS/python" deploy/k8s/render.py "$overlay" -o /dev/null --compare "$WORK/kubectl-$env.yaml"
