@@ -39,18 +39,22 @@ CELERY = str(Path(sys.executable).with_name("celery"))
 
 
 class Stack:
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, **env: str):
         self.ns = f"t{uuid.uuid4().hex[:10]}"
         self.bucket = f"billing-it-{self.ns}"
         self.hostname = f"billing-{self.ns}@localhost"
-        self.env = os.environ | {
-            "BILLING_AMQP_NAMESPACE": self.ns,
-            "INVOICES_BUCKET": self.bucket,
-            "CONTRACTS_DIR": str(CONTRACTS),
-            "RECONCILE_INTERVAL_SECONDS": "1",
-            "RECONCILE_AFTER_SECONDS": "180",
-            "EMAIL_FROM": "Velo <no-reply@velo.example>",
-        }
+        self.env = (
+            os.environ
+            | {
+                "BILLING_AMQP_NAMESPACE": self.ns,
+                "INVOICES_BUCKET": self.bucket,
+                "CONTRACTS_DIR": str(CONTRACTS),
+                "RECONCILE_INTERVAL_SECONDS": "1",
+                "RECONCILE_AFTER_SECONDS": "180",
+                "EMAIL_FROM": "Velo <no-reply@velo.example>",
+            }
+            | env
+        )
         self.tmp_path = tmp_path
         self.procs: list[subprocess.Popen] = []
         self.logs: list[Path] = []
@@ -148,9 +152,9 @@ class Stack:
         )
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    s = Stack(tmp_path_factory.mktemp("billing-worker"))
+@contextlib.contextmanager
+def running_worker(tmp_path: Path, **env: str):
+    s = Stack(tmp_path, **env)
     s.start(
         "worker",
         "--loglevel=INFO",
@@ -169,6 +173,12 @@ def stack(tmp_path_factory):
     finally:
         s.stop()
         s.cleanup()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with running_worker(tmp_path_factory.mktemp("billing-worker")) as s:
+        yield s
 
 
 def rental_finished(rental_id: str, email: str) -> dict:
@@ -284,3 +294,22 @@ def test_beat_requests_reconciliation(stack):
     assert schema_errors(event, event_type="billing.reconciliation_requested") == []
     assert event["data"]["older_than_seconds"] == 180
     assert received[0][0].message_id == event["event_id"]
+
+
+def test_smtp_outage_is_retried_by_celery_without_a_second_invoice(tmp_path):
+    """Port 1 refuses connections: every attempt fails at the mail step after the invoice exists, so the
+    worker keeps retrying (real countdown retries through the broker), re-publishing the same event."""
+    with running_worker(tmp_path, EMAIL_HOST="127.0.0.1", EMAIL_PORT="1") as s:
+        issued_queue = s.capture("invoice.issued")
+        rental_id = str(uuid.uuid4())
+        s.publish_rental_finished(json.dumps(rental_finished(rental_id, "retry@example.com")).encode())
+
+        received: list[tuple] = []
+        wait_until(
+            lambda: received.extend(s.drain(issued_queue)) or len(received) >= 2, what="a retried attempt"
+        )
+        assert len({b for _, b in received}) == 1
+        assert [k for k in s.objects() if k.endswith(".json")] == [
+            json.loads(received[0][1])["data"]["s3_key"]
+        ]
+        assert "Retry in" in s.log_text() or "retry in" in s.log_text()
