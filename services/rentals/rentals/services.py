@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from fleet.models import Bike, BikeStatus, Station
 from fleet.selectors import tariff_in_force
+from outbox.models import OutboxEvent
 from outbox.services import outbox_emit
 from wallets.selectors import wallet_in_debt
 from wallets.services import wallet_charge_rental
@@ -188,13 +189,21 @@ def rental_apply_invoice(
 
 @transaction.atomic
 def rentals_reemit_unbilled(*, older_than_seconds: int) -> int:
-    """Answer billing's reconciliation request: fresh rental.finished events for unbilled rentals."""
+    """Answer billing's reconciliation request: fresh rental.finished events for unbilled rentals.
+    Rentals whose rental.finished still waits in the outbox are skipped (the relay will deliver it)."""
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
     rentals = Rental.objects.filter(
         status=RentalStatus.FINISHED, invoice_id__isnull=True, ended_at__lte=cutoff
     ).order_by("ended_at")
+    pending = set(
+        OutboxEvent.objects.filter(published_at__isnull=True, event_type="rental.finished").values_list(
+            "payload__data__rental_id", flat=True
+        )
+    )
     count = 0
     for rental in rentals.iterator(chunk_size=500):
+        if str(rental.id) in pending:
+            continue
         outbox_emit(event_type="rental.finished", data=rental_finished_event_data(rental=rental))
         count += 1
     return count

@@ -14,9 +14,10 @@ class LedgerResult:
     applied: bool  # False when (kind, reference) had been applied before
 
 
-def wallet_get_or_create(*, user_id: uuid.UUID, currency: str | None = None) -> Wallet:
+def wallet_get_or_create(*, user_id: uuid.UUID) -> Wallet:
+    """Wallets are created lazily, at 0, in DEFAULT_CURRENCY."""
     wallet, _ = Wallet.objects.get_or_create(
-        user_id=user_id, defaults={"currency": currency or settings.DEFAULT_CURRENCY}
+        user_id=user_id, defaults={"currency": settings.DEFAULT_CURRENCY}
     )
     return wallet
 
@@ -25,7 +26,7 @@ def wallet_get_or_create(*, user_id: uuid.UUID, currency: str | None = None) -> 
 def _ledger_apply(
     *, user_id: uuid.UUID, kind: str, amount: int, currency: str, reason: str, reference: str
 ) -> LedgerResult:
-    wallet_get_or_create(user_id=user_id, currency=currency)
+    wallet_get_or_create(user_id=user_id)
     wallet = Wallet.objects.select_for_update().get(user_id=user_id)
     existing = LedgerEntry.objects.filter(kind=kind, reference=reference).first()
     if existing is not None:

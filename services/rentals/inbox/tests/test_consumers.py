@@ -193,3 +193,15 @@ def test_user_events_apply_in_time_order(contract_examples):
     assert handle_message(_encode(newer)) is Outcome.ACK
     assert handle_message(_encode(newer)) is Outcome.ACK
     assert Rider.objects.get(user_id=user_id).is_deactivated is True
+
+
+@pytest.mark.django_db
+def test_reconciliation_skips_rentals_with_undelivered_event(contract_examples, finished_rental_for):
+    _, message = contract_examples("billing.reconciliation_requested")[0]
+    finished_rental_for(rental_id=uuid.uuid4(), user_id=uuid.uuid4(), ended_ago=dt.timedelta(hours=1))
+    assert handle_message(_encode(message)) is Outcome.ACK
+    assert handle_message(_encode(message)) is Outcome.ACK  # first event not published yet: no duplicate
+    assert OutboxEvent.objects.filter(event_type="rental.finished").count() == 1
+    OutboxEvent.objects.update(published_at=timezone.now())
+    assert handle_message(_encode(message)) is Outcome.ACK  # still unbilled after delivery: ask again
+    assert OutboxEvent.objects.filter(event_type="rental.finished").count() == 2

@@ -135,3 +135,12 @@ def test_concurrent_duplicate_webhooks_credit_once(sign):
     assert sorted(applied) == [False] * 9 + [True]
     assert Wallet.objects.get(user_id=user_id).balance == 1500
     assert LedgerEntry.objects.filter(reference="tx-concurrent").count() == 1
+
+
+@pytest.mark.django_db
+def test_first_top_up_in_foreign_currency_is_400_and_creates_no_wallet_balance(sign):
+    user_id = uuid.uuid4()
+    body = _body(user_id=str(user_id), currency="USD")
+    assert _post(body, sign(body)).status_code == 400
+    assert not LedgerEntry.objects.exists()
+    assert not Wallet.objects.filter(user_id=user_id).exclude(balance=0).exists()
