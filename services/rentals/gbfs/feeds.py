@@ -1,7 +1,10 @@
 """A GBFS file as served: envelope, bytes, ETag, and a short server-side cache.
 
-A built document is cached for at most its `ttl`, so a status feed is never staler than its ttl (≤ 60 s),
-and the body (hence the ETag) stays the same while cached, so `If-None-Match` revalidations get 304."""
+Time is cut into windows of `ttl` seconds (aligned on the epoch). A document belongs to one window:
+`last_updated` is the window's start and it expires at the window's end, so a status feed is never staler
+than its ttl (≤ 60 s) and `last_updated + ttl` is exactly when fresh data is published. Because the window,
+not the build instant, is in the body, every web worker (each with its own cache) builds the same bytes,
+hence the same ETag, as long as the data did not change, and `If-None-Match` gets 304 from any of them."""
 
 import datetime as dt
 import hashlib
@@ -52,10 +55,19 @@ def feed_ttl(*, feed: str, config: GbfsConfig) -> int:
     return config.status_ttl if feed in selectors.STATUS_FEEDS else config.info_ttl
 
 
-def feed_build(*, feed: str, base_url: str, config: GbfsConfig | None = None) -> FeedDocument:
+def window_start(*, now: dt.datetime, ttl: int) -> dt.datetime:
+    if ttl <= 0:
+        return now.replace(microsecond=0)
+    seconds = int(now.timestamp())
+    return dt.datetime.fromtimestamp(seconds - seconds % ttl, tz=dt.UTC)
+
+
+def feed_build(
+    *, feed: str, base_url: str, config: GbfsConfig | None = None, now: dt.datetime | None = None
+) -> FeedDocument:
     config = config or gbfs_config()
-    now = timezone.now().replace(microsecond=0)
     ttl = feed_ttl(feed=feed, config=config)
+    now = window_start(now=now or timezone.now(), ttl=ttl)
     envelope = {
         "last_updated": selectors.rfc3339(now),
         "ttl": ttl,
@@ -68,16 +80,18 @@ def feed_build(*, feed: str, base_url: str, config: GbfsConfig | None = None) ->
 
 
 def feed_document(*, feed: str, base_url: str) -> FeedDocument:
-    """The cached document if it is younger than its ttl, else a fresh one."""
+    """The current window's document: from the cache when this process already built it."""
     config = gbfs_config()
     ttl = feed_ttl(feed=feed, config=config)
+    now = timezone.now()
     if not config.cache_enabled or ttl == 0:
-        return feed_build(feed=feed, base_url=base_url, config=config)
+        return feed_build(feed=feed, base_url=base_url, config=config, now=now)
+    window = window_start(now=now, ttl=ttl)
     scope = base_url if feed in selectors.DISCOVERY_FEEDS else ""
-    key = "gbfs:v3:" + hashlib.sha256(f"{feed}|{scope}".encode()).hexdigest()
+    key = "gbfs:v3:" + hashlib.sha256(f"{feed}|{scope}|{window.isoformat()}".encode()).hexdigest()
     cache = caches[config.cache_alias]
     document = cache.get(key)
-    if document is None or document.max_age(now=timezone.now()) == 0:
-        document = feed_build(feed=feed, base_url=base_url, config=config)
-        cache.set(key, document, timeout=ttl)
+    if document is None:
+        document = feed_build(feed=feed, base_url=base_url, config=config, now=now)
+        cache.set(key, document, timeout=max(document.max_age(now=now), 1))
     return document
