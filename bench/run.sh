@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# make bench: start (or reuse) the isolated bench stack (every port + 200, data under .run/bench),
+# seed data at scale, run every scenario and ceiling for a bounded time, print one table and write
+# bench/results/<timestamp>.json. BENCH_QUICK=1: a smoke run of about 2 minutes. See BENCHMARKS.md.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN="$ROOT/.run/bench"
+cd "$ROOT"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+for tool in wrk pgbench psql nginx uv python3; do
+  command -v "$tool" >/dev/null || die "$tool not found (make install; wrk: apt-get install -y wrk)"
+done
+[[ -x services/rentals/.venv/bin/gunicorn ]] || die "services/rentals/.venv missing: run make install first"
+
+# Benchmark venv: the rentals service's pinned packages plus granian and py-spy (bench/requirements.lock).
+if [[ ! -x bench/.venv/bin/granian || bench/requirements.lock -nt bench/.venv/.synced ]]; then
+  log "creating bench/.venv"
+  [[ -x bench/.venv/bin/python ]] || uv venv -q bench/.venv -p python3.11
+  uv pip sync -q -p bench/.venv/bin/python bench/requirements.lock
+  touch bench/.venv/.synced
+fi
+
+# Never inherit another stack's settings: stack.sh treats these as external overrides.
+unset EMAIL_HOST EMAIL_PORT AWS_ENDPOINT_URL_S3 AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AMQP_URL \
+  AUTH_DATABASE_URL RENTALS_DATABASE_URL INVOICES_BUCKET PAYMENTS_WEBHOOK_SECRET PUBLIC_BASE_URL \
+  VELO_RUN_DIR VELO_STACK GATEWAY_PORT GATEWAY_URL DATABASE_URL
+
+# Bench-stack settings (documented in BENCHMARKS.md): riders log in without mail verification, 2-hour
+# access tokens so a run never refreshes, and auth's own login rate limits lifted so the scenario 5
+# login measurement and the rider setup measure the hasher, not the limiter.
+mkdir -p "$RUN"
+if [[ ! -s "$RUN/bench-admin-password" ]]; then
+  (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$RUN/bench-admin-password")
+fi
+export ADMIN_EMAIL=admin@velo.bench ADMIN_PASSWORD="$(cat "$RUN/bench-admin-password")"
+export AUTH_REQUIRE_EMAIL_VERIFICATION=false JWT_ACCESS_TTL_SECONDS=7200
+export AUTH_LOGIN_RATE_PER_IP=1000000 AUTH_LOGIN_RATE_PER_ACCOUNT=1000000
+
+stack_ok() { curl -fsS -o /dev/null --max-time 3 http://127.0.0.1:8280/api/readyz && \
+             curl -fsS -o /dev/null --max-time 3 http://127.0.0.1:8280/api/auth/readyz; }
+if ! stack_ok; then
+  log "starting the bench stack (scripts/stack.sh up bench)"
+  bash scripts/stack.sh up bench >&2 || die "the bench stack did not come up; see .run/bench/logs/"
+fi
+# A reused stack may have been started without the settings above: restart auth-web if so.
+auth_pid="$(cat "$RUN/pids/auth-web.pid" 2>/dev/null || true)"
+if [[ -z "$auth_pid" ]] || ! tr '\0' '\n' <"/proc/$auth_pid/environ" 2>/dev/null | grep -qx 'AUTH_LOGIN_RATE_PER_IP=1000000'; then
+  log "restarting auth-web of the bench stack with the bench settings"
+  bash scripts/stack.sh restart auth-web bench >&2
+fi
+for _ in $(seq 1 120); do stack_ok && break; sleep 0.5; done
+stack_ok || die "bench stack not ready"
+
+# shellcheck disable=SC1091
+source "$RUN/env.sh"
+exec python3 bench/velo_bench.py "$@"

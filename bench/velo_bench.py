@@ -1,0 +1,1461 @@
+"""Velo benchmarks (issue 7). Run through bench/run.sh, which sources .run/bench/env.sh first.
+
+Standard library only (runs on the system python3). Talks only to 127.0.0.1 and only to the bench stack
+(ports + 200); every load phase is bounded in time. Writes bench/results/<timestamp>.json and prints
+one table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import http.client
+import json
+import os
+import platform
+import queue
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RUN = ROOT / ".run" / "bench"
+QUICK = os.environ.get("BENCH_QUICK", "") == "1"
+RENTALS_VENV = ROOT / "services" / "rentals" / ".venv" / "bin"
+BENCH_VENV = BENCH / ".venv" / "bin"
+
+GATEWAY_PORT = int(os.environ.get("GATEWAY_PORT", "0"))
+AUTH_PORT = int(os.environ.get("AUTH_PORT", "0"))
+RENTALS_PORT = int(os.environ.get("RENTALS_PORT", "0"))
+PG_PORT = int(os.environ.get("PG_PORT", "0"))
+NGINX_CEILING_PORT = 8290
+BARE_PORT = 8291
+RIDER_PASSWORD = "Pedal!Quartz-7731-Ovo"
+N_RIDERS = 64
+STATIONS = 1000
+
+# Durations (seconds) and sizes; BENCH_QUICK=1 keeps the whole run under ~2 minutes.
+WRK_SECONDS = 3 if QUICK else 8
+S2_SECONDS = 4 if QUICK else 15
+S3_SECONDS = 8 if QUICK else 60
+S3_RATE = 50
+BACKLOG = 1000 if QUICK else 10_000
+SMALL_RENTALS = 10_000
+LARGE_RENTALS = 100_000 if QUICK else 1_000_000
+SMALL_BIKES = 10_000
+LARGE_BIKES = 20_000 if QUICK else 100_000
+S4_SAMPLES = 40 if QUICK else 200
+S1_CLIENTS = [32] if QUICK else [8, 32, 128]
+
+
+def log(msg: str) -> None:
+    print(f"[bench {dt.datetime.now(dt.UTC):%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 2)
+
+
+def uid(prefix: str, n: int) -> str:
+    """The deterministic ids of sql/seed_*.sql: md5(prefix || n)::uuid."""
+    return str(uuid.UUID(hex=hashlib.md5(f"{prefix}{n}".encode()).hexdigest()))
+
+
+# ------------------------------------------------------------------------------------------- shell helpers
+def sh(cmd: list[str], *, env: dict | None = None, timeout: float = 600, check: bool = True, cwd=None) -> str:
+    result = subprocess.run(
+        cmd, env=env, timeout=timeout, capture_output=True, text=True, cwd=cwd, check=False
+    )
+    if check and result.returncode != 0:
+        # Only the program name: arguments may hold a database URL with its password.
+        raise RuntimeError(f"{Path(cmd[0]).name} failed ({result.returncode}): {result.stderr[-2000:]}")
+    return result.stdout
+
+
+def psql(sql: str | None = None, *, file: Path | None = None, variables: dict | None = None) -> str:
+    cmd = ["psql", os.environ["RENTALS_DATABASE_URL"], "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"]
+    for key, value in (variables or {}).items():
+        cmd += ["-v", f"{key}={value}"]
+    cmd += ["-f", str(file)] if file else ["-c", sql]
+    return sh(cmd, timeout=1200)
+
+
+def stack(*args: str, env_extra: dict | None = None) -> None:
+    env = dict(os.environ, **(env_extra or {}))
+    sh(["bash", str(ROOT / "scripts" / "stack.sh"), *args], env=env, timeout=300)
+
+
+def pid_file(name: str) -> int | None:
+    try:
+        return int((RUN / "pids" / f"{name}.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+class Spawned:
+    """A process (group) this benchmark started itself; stopped by its own pid only."""
+
+    def __init__(self, name: str, cmd: list[str], *, cwd: Path, env: dict):
+        self.name = name
+        self.log_path = RUN / "logs" / f"bench-{name}.log"
+        self.log_file = open(self.log_path, "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        self.log_file.close()
+
+
+def wait_http(port: int, path: str, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            if conn.getresponse().status < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"127.0.0.1:{port}{path} not answering after {timeout}s")
+
+
+# ------------------------------------------------------------------------------------------- HTTP client
+class Client:
+    """One keep-alive connection; request() returns (status, body bytes, seconds)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, path: str, *, body=None, token: str | None = None, headers=None):
+        hdrs = {"Accept": "application/json"}
+        if token:
+            hdrs["Authorization"] = f"Bearer {token}"
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        hdrs.update(headers or {})
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            start = time.perf_counter()
+            try:
+                self.conn.request(method, path, body=data, headers=hdrs)
+                resp = self.conn.getresponse()
+                payload = resp.read()
+                elapsed = time.perf_counter() - start
+                if resp.getheader("Connection", "").lower() == "close":
+                    self.conn.close()
+                    self.conn = None
+                return resp.status, payload, elapsed
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                self.conn = None
+                if attempt == 2:
+                    return 0, b"", time.perf_counter() - start
+        return 0, b"", 0.0
+
+
+# ------------------------------------------------------------------------------------------- RSS sampling
+class RssSampler:
+    """Samples the RSS of every process in the given process groups (ps), keeps each one's maximum."""
+
+    def __init__(self, groups: dict[str, int]):
+        self.groups = {pgid: name for name, pgid in groups.items() if pgid}
+        self.max_rss: dict[str, dict[int, int]] = {name: {} for name in groups}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            out = subprocess.run(["ps", "-eo", "pid=,pgid=,rss="], capture_output=True, text=True).stdout
+            for line in out.splitlines():
+                parts = line.split()
+                if len(parts) != 3:
+                    continue
+                pid, pgid, rss = (int(x) for x in parts)
+                name = self.groups.get(pgid)
+                if name:
+                    seen = self.max_rss[name]
+                    seen[pid] = max(seen.get(pid, 0), rss)
+            self._stop.wait(0.5)
+
+    def summary(self) -> dict:
+        return {
+            name: {
+                "processes": len(pids),
+                "max_rss_mb": round(max(pids.values()) / 1024, 1) if pids else None,
+            }
+            for name, pids in self.max_rss.items()
+        }
+
+
+def merge_rss(into: dict, summary: dict) -> None:
+    for name, item in summary.items():
+        if item["max_rss_mb"] is None:
+            continue
+        cur = into.get(name)
+        if cur is None or item["max_rss_mb"] > cur["max_rss_mb"]:
+            into[name] = item
+
+
+def stack_groups() -> dict[str, int]:
+    return {name: pid_file(name) for name in ("rentals-web", "auth-web", "gateway")}
+
+
+# ------------------------------------------------------------------------------------------- wrk
+def wrk(url: str, *, clients: int, seconds: int = WRK_SECONDS, token: str | None = None) -> dict:
+    env = dict(os.environ, WRK_TOKEN=token or "")
+    threads = min(2, clients)
+    out = sh(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{clients}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(BENCH / "wrk" / "report.lua"),
+            url,
+        ],
+        env=env,
+        timeout=seconds + 60,
+    )
+    line = next((ln for ln in out.splitlines() if ln.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no summary: {out[-500:]}")
+    raw = json.loads(line[len("WRKJSON ") :])
+    seconds_run = raw["duration_us"] / 1e6
+    errors = raw["connect_errors"] + raw["read_errors"] + raw["write_errors"] + raw["timeouts"]
+    return {
+        "clients": clients,
+        "seconds": round(seconds_run, 2),
+        "requests": raw["requests"],
+        "rps": round(raw["requests"] / seconds_run, 1),
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p90_ms": round(raw["p90_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "max_ms": round(raw["max_us"] / 1000, 2),
+        "non_2xx_3xx": raw["status_errors"],
+        "socket_errors": errors,
+    }
+
+
+# ------------------------------------------------------------------------------------------- web servers
+def rentals_env() -> dict:
+    return dict(
+        os.environ,
+        DATABASE_URL=os.environ["RENTALS_DATABASE_URL"],
+        DJANGO_SECRET_KEY=os.environ["RENTALS_DJANGO_SECRET_KEY"],
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        CONTRACTS_DIR=str(ROOT / "contracts"),
+        RENTALS_STATIC_ROOT=str(RUN / "static" / "rentals"),
+    )
+
+
+# Worker models compared (same flags as scripts/stack.sh's web_up apart from the model itself).
+GUNICORN_COMMON = [
+    "--max-requests",
+    "20000",
+    "--max-requests-jitter",
+    "2000",
+    "--graceful-timeout",
+    "10",
+    "--access-logfile",
+    "-",
+]
+MODELS = {
+    "gunicorn-gthread-2x4": lambda app, port: [
+        str(RENTALS_VENV / "gunicorn"),
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        "2",
+        "--threads",
+        "4",
+        *GUNICORN_COMMON,
+    ],
+    "gunicorn-sync-4": lambda app, port: [
+        str(RENTALS_VENV / "gunicorn"),
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        "sync",
+        "--workers",
+        "4",
+        *GUNICORN_COMMON,
+    ],
+    "granian-2x4": lambda app, port: [
+        str(BENCH_VENV / "granian"),
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--blocking-threads",
+        "4",
+        "--access-log",
+        app,
+    ],
+}
+STACK_MODEL = "gunicorn-gthread-2x4"  # what scripts/stack.sh runs (GUNICORN_WORKERS=2, GUNICORN_THREADS=4)
+
+
+def models_available() -> list[str]:
+    names = list(MODELS)
+    if not (BENCH_VENV / "granian").exists():
+        log("bench/.venv has no granian: skipping the granian model")
+        names.remove("granian-2x4")
+    if QUICK:
+        names = [STACK_MODEL]
+    return names
+
+
+# ------------------------------------------------------------------------------------------- riders
+RIDERS_FILE = RUN / "bench-riders.json"
+
+
+def ensure_riders() -> list[dict]:
+    """N_RIDERS riders registered through auth's API; tokens cached (the bench stack issues 2 h tokens)."""
+    cache = {}
+    if RIDERS_FILE.exists():
+        cache = json.loads(RIDERS_FILE.read_text())
+    lock = threading.Lock()
+    todo: queue.Queue[int] = queue.Queue()
+    for i in range(N_RIDERS):
+        todo.put(i)
+    failures: list[str] = []
+
+    def work() -> None:
+        client = Client(AUTH_PORT)
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            email = f"loadtester{i}@velo.bench"
+            entry = cache.get(email)
+            if entry and entry.get("exp", 0) > time.time() + 1800:
+                continue
+            status, body, _ = client.request(
+                "POST", "/api/auth/token", body={"email": email, "password": RIDER_PASSWORD}
+            )
+            if status == 401:
+                rstatus, rbody, _ = client.request(
+                    "POST",
+                    "/api/auth/register",
+                    body={"name": f"Load Tester {i}", "email": email, "password": RIDER_PASSWORD},
+                )
+                if rstatus != 201:
+                    failures.append(f"register {email}: {rstatus} {rbody[:200]!r}")
+                    continue
+                status, body, _ = client.request(
+                    "POST", "/api/auth/token", body={"email": email, "password": RIDER_PASSWORD}
+                )
+            if status != 200:
+                failures.append(f"login {email}: {status} {body[:200]!r}")
+                continue
+            access = json.loads(body)["access"]
+            claims = json.loads(_b64(access.split(".")[1]))
+            with lock:
+                cache[email] = {
+                    "idx": i,
+                    "user_id": claims["sub"],
+                    "name": claims.get("name", ""),
+                    "access": access,
+                    "exp": claims["exp"],
+                }
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    RIDERS_FILE.write_text(json.dumps(cache))
+    RIDERS_FILE.chmod(0o600)
+    if failures:
+        raise RuntimeError("rider setup failed: " + "; ".join(failures[:5]))
+    return sorted((dict(v, email=k) for k, v in cache.items() if v["idx"] < N_RIDERS), key=lambda r: r["idx"])
+
+
+def _b64(part: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+# ------------------------------------------------------------------------------------------- seeding
+def seed_small(riders: list[dict]) -> dict:
+    start = time.time()
+    psql(file=BENCH / "sql" / "reset.sql")
+    rows = []
+    for i in range(1000):
+        if i < len(riders):
+            r = riders[i]
+            rows.append(f"{i}\t{r['user_id']}\t{r['email']}\t{r['name'] or 'Bench Rider'}")
+        else:
+            rows.append(f"{i}\t{uid('brd-', i)}\tsynthetic{i}@velo.bench\tSynthetic Rider {i}")
+    subprocess.run(
+        [
+            "psql",
+            os.environ["RENTALS_DATABASE_URL"],
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            r"\copy bench.riders (idx, user_id, email, name) FROM STDIN",
+        ],
+        input="\n".join(rows) + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    psql(
+        file=BENCH / "sql" / "seed_fleet.sql",
+        variables={"stations": STATIONS, "bike_from": 1, "bike_to": SMALL_BIKES},
+    )
+    psql(
+        file=BENCH / "sql" / "seed_rentals.sql",
+        variables={"from": 1, "to": SMALL_RENTALS, "nbikes": SMALL_BIKES},
+    )
+    psql(
+        "INSERT INTO wallets_wallet (user_id, balance, currency, created_at, updated_at) "
+        "SELECT user_id, 1000000000000, 'EUR', now(), now() FROM bench.riders ON CONFLICT DO NOTHING; "
+        "ANALYZE;"
+    )
+    return {
+        "stations": STATIONS,
+        "bikes": SMALL_BIKES,
+        "rentals": SMALL_RENTALS,
+        "seconds": round(time.time() - start, 1),
+    }
+
+
+def seed_large() -> dict:
+    start = time.time()
+    psql(
+        file=BENCH / "sql" / "seed_fleet.sql",
+        variables={"stations": STATIONS, "bike_from": SMALL_BIKES + 1, "bike_to": LARGE_BIKES},
+    )
+    step = 250_000
+    for lo in range(SMALL_RENTALS + 1, LARGE_RENTALS + 1, step):
+        hi = min(LARGE_RENTALS, lo + step - 1)
+        psql(file=BENCH / "sql" / "seed_rentals.sql", variables={"from": lo, "to": hi, "nbikes": LARGE_BIKES})
+        log(f"  rentals seeded up to {hi}")
+    psql("VACUUM ANALYZE rentals_rental; VACUUM ANALYZE fleet_bike;")
+    counts = psql("SELECT (SELECT count(*) FROM rentals_rental), (SELECT count(*) FROM fleet_bike)").strip()
+    rentals, bikes = (int(x) for x in counts.split("|"))
+    return {
+        "stations": STATIONS,
+        "bikes": bikes,
+        "rentals": rentals,
+        "seconds": round(time.time() - start, 1),
+    }
+
+
+# ------------------------------------------------------------------------------------------- ceilings
+def ceiling_nginx() -> dict:
+    d = RUN / "ceiling-nginx"
+    (d / "tmp").mkdir(parents=True, exist_ok=True)
+    conf = (BENCH / "nginx_ceiling.conf").read_text().replace("__PORT__", str(NGINX_CEILING_PORT))
+    (d / "nginx.conf").write_text(conf)
+    proc = Spawned(
+        "ceiling-nginx",
+        ["nginx", "-e", "stderr", "-p", f"{d}/", "-c", str(d / "nginx.conf"), "-g", "daemon off;"],
+        cwd=d,
+        env=dict(os.environ),
+    )
+    try:
+        wait_http(NGINX_CEILING_PORT, "/")
+        return {f"c{c}": wrk(f"http://127.0.0.1:{NGINX_CEILING_PORT}/", clients=c) for c in (32, 128)}
+    finally:
+        proc.stop()
+
+
+def ceiling_bare(models: list[str]) -> dict:
+    out = {}
+    for name in models:
+        proc = Spawned(
+            f"bare-{name}",
+            MODELS[name]("bareproj:application", BARE_PORT),
+            cwd=BENCH / "bare_django",
+            env=dict(os.environ),
+        )
+        try:
+            wait_http(BARE_PORT, "/bare")
+            out[name] = {
+                f"c{c}": wrk(f"http://127.0.0.1:{BARE_PORT}/bare", clients=c)
+                for c in ([32] if QUICK else [8, 32, 128])
+            }
+            log(f"  bare django {name}: {out[name]['c32']['rps']} req/s at 32 clients")
+        finally:
+            proc.stop()
+    return out
+
+
+def pgbench_cleanup() -> None:
+    psql(
+        "DELETE FROM rentals_rental WHERE user_email = 'pgbench@velo.bench'; "
+        "DELETE FROM outbox_outboxevent WHERE payload->>'producer' = 'bench-pgbench'; "
+        "UPDATE fleet_bike SET status = 'available' WHERE status = 'rented' AND NOT EXISTS "
+        "(SELECT 1 FROM rentals_rental r WHERE r.bike_id = fleet_bike.id AND r.status = 'active');"
+    )
+
+
+def ceiling_pgbench() -> dict:
+    out = {}
+    for clients in [32] if QUICK else [8, 32]:
+        slice_ = SMALL_BIKES // clients
+        text = sh(
+            [
+                "pgbench",
+                "-n",
+                "-f",
+                str(BENCH / "pgbench" / "rent_finish.sql"),
+                "-D",
+                f"slice={slice_}",
+                "-D",
+                f"stations={STATIONS}",
+                "-c",
+                str(clients),
+                "-j",
+                "2",
+                "-T",
+                str(WRK_SECONDS),
+                "-r",
+                os.environ["RENTALS_DATABASE_URL"],
+            ],
+            timeout=WRK_SECONDS + 120,
+        )
+        tps = float(re.search(r"tps = ([\d.]+) \(without initial", text).group(1))
+        lat = re.search(r"latency average = ([\d.]+) ms", text)
+        failed = re.search(r"number of failed transactions: (\d+)", text)
+        out[f"c{clients}"] = {
+            "clients": clients,
+            "cycles_per_s": round(tps, 1),
+            "transactions_per_s": round(2 * tps, 1),
+            "latency_avg_ms": float(lat.group(1)) if lat else None,
+            "failed": int(failed.group(1)) if failed else 0,
+        }
+        pgbench_cleanup()
+        log(f"  pgbench {clients} clients: {tps:.0f} cycles/s")
+    return out
+
+
+# ------------------------------------------------------------------------------------------- scenario 1
+def swap_rentals_web(model: str | None) -> Spawned | None:
+    """Replace the stack's rentals-web by `model` on the same port (None: give it back to stack.sh)."""
+    stack("stop", "rentals-web", "bench")
+    if model is None:
+        stack("start", "rentals-web", "bench")
+        wait_http(RENTALS_PORT, "/readyz")
+        return None
+    proc = Spawned(
+        f"rentals-{model}",
+        MODELS[model]("config.wsgi:application", RENTALS_PORT),
+        cwd=ROOT / "services" / "rentals",
+        env=rentals_env(),
+    )
+    wait_http(RENTALS_PORT, "/readyz")
+    return proc
+
+
+def scenario1(token: str, models: list[str], rss: dict) -> dict:
+    url = f"http://127.0.0.1:{GATEWAY_PORT}/api/bikes"
+    status, body, _ = Client(GATEWAY_PORT).request("GET", "/api/bikes", token=token)
+    if status != 200 or not json.loads(body).get("results"):
+        raise RuntimeError(f"GET /api/bikes answered {status}: {body[:300]!r}")
+    out: dict = {"by_model_c32": {}}
+    for model in models:
+        if model == STACK_MODEL:
+            continue
+        proc = swap_rentals_web(model)
+        try:
+            wrk(url, clients=8, seconds=2, token=token)  # warm-up
+            with RssSampler({"rentals-web": proc.pid}) as sampler:
+                out["by_model_c32"][model] = wrk(url, clients=32, token=token)
+            out["by_model_c32"][model]["rss"] = sampler.summary()["rentals-web"]
+            log(f"  S1 {model}: {out['by_model_c32'][model]['rps']} req/s at 32 clients")
+        finally:
+            proc.stop()
+            swap_rentals_web(None)
+    wrk(url, clients=8, seconds=2, token=token)  # warm-up of the stack's own rentals-web
+    out["clients"] = {}
+    for c in S1_CLIENTS:
+        with RssSampler(stack_groups()) as sampler:
+            out["clients"][f"c{c}"] = wrk(url, clients=c, token=token)
+        merge_rss(rss, sampler.summary())
+        log(
+            f"  S1 stack {c} clients: {out['clients'][f'c{c}']['rps']} req/s "
+            f"p99 {out['clients'][f'c{c}']['p99_ms']} ms"
+        )
+    out["by_model_c32"][STACK_MODEL] = out["clients"]["c32"]
+    out["direct_c32"] = wrk(f"http://127.0.0.1:{RENTALS_PORT}/api/bikes", clients=32, token=token)
+    return out
+
+
+# ------------------------------------------------------------------------------------------- scenario 2 / 3
+class CycleStats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.latencies: list[float] = []
+        self.cycle_latencies: list[float] = []
+        self.statuses: dict[str, int] = {}
+        self.cycles = 0
+        self.finished: list[tuple[str, float]] = []  # (rental id, wall time of the finish answer)
+
+    def add(self, kind: str, status: int, seconds: float) -> None:
+        with self.lock:
+            self.latencies.append(seconds)
+            key = f"{kind}:{status}"
+            self.statuses[key] = self.statuses.get(key, 0) + 1
+
+
+def one_cycle(client: Client, rider: dict, stats: CycleStats) -> bool:
+    bike = uid("bbk-", random.randint(1, SMALL_BIKES))
+    start = time.perf_counter()
+    status, body, took = client.request("POST", "/api/rentals", body={"bike_id": bike}, token=rider["access"])
+    stats.add("rent", status, took)
+    if status != 201:
+        if status == 409 and b"active-rental-exists" in body:  # left over from an interrupted run
+            st, b2, _ = client.request("GET", "/api/rentals/active", token=rider["access"])
+            if st == 200:
+                client.request(
+                    "POST", f"/api/rentals/{json.loads(b2)['id']}/finish", body={}, token=rider["access"]
+                )
+        return False
+    rental_id = json.loads(body)["id"]
+    station = uid("bst-", random.randint(0, STATIONS - 1))
+    status, body, took = client.request(
+        "POST", f"/api/rentals/{rental_id}/finish", body={"station_id": station}, token=rider["access"]
+    )
+    stats.add("finish", status, took)
+    if status != 200:
+        return False
+    with stats.lock:
+        stats.cycles += 1
+        stats.cycle_latencies.append(time.perf_counter() - start)
+        stats.finished.append((rental_id, time.time()))
+    return True
+
+
+def summarize_cycles(stats: CycleStats, seconds: float) -> dict:
+    five = sum(v for k, v in stats.statuses.items() if k.split(":")[1].startswith("5"))
+    transport = sum(v for k, v in stats.statuses.items() if k.endswith(":0"))
+    four = sum(v for k, v in stats.statuses.items() if k.split(":")[1].startswith("4"))
+    requests = sum(stats.statuses.values())
+    return {
+        "seconds": round(seconds, 2),
+        "cycles": stats.cycles,
+        "cycles_per_s": round(stats.cycles / seconds, 1),
+        "requests_per_s": round(requests / seconds, 1),
+        "request_p50_ms": ms(pct(stats.latencies, 50)),
+        "request_p99_ms": ms(pct(stats.latencies, 99)),
+        "cycle_p50_ms": ms(pct(stats.cycle_latencies, 50)),
+        "cycle_p99_ms": ms(pct(stats.cycle_latencies, 99)),
+        "errors_5xx": five,
+        "errors_4xx": four,
+        "transport_errors": transport,
+        "statuses": dict(sorted(stats.statuses.items())),
+    }
+
+
+def scenario2(riders: list[dict], clients: int, rss: dict) -> dict:
+    stats = CycleStats()
+    stop = threading.Event()
+
+    def worker(rider: dict) -> None:
+        client = Client(GATEWAY_PORT)
+        while not stop.is_set():
+            one_cycle(client, rider, stats)
+
+    threads = [threading.Thread(target=worker, args=(riders[i],)) for i in range(clients)]
+    with RssSampler(stack_groups()) as sampler:
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        time.sleep(S2_SECONDS)
+        stop.set()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
+    merge_rss(rss, sampler.summary())
+    out = summarize_cycles(stats, elapsed)
+    out["clients"] = clients
+    return out
+
+
+def wait_billed(rental_ids: list[str], timeout: float) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        left = int(
+            psql(
+                f"SELECT count(*) FROM rentals_rental WHERE id = ANY('{{{','.join(rental_ids)}}}'::uuid[]) "
+                "AND invoice_id IS NULL"
+            ).strip()
+        )
+        if left == 0:
+            return
+        time.sleep(1)
+
+
+def lag_stats(rental_ids: list[str]) -> dict:
+    ids = "{" + ",".join(rental_ids) + "}"
+    row = (
+        psql(
+            "SELECT count(*), count(billed_at), "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM billed_at - ended_at)), "
+            "percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM billed_at - ended_at)), "
+            "max(extract(epoch FROM billed_at - ended_at)) "
+            f"FROM rentals_rental WHERE id = ANY('{ids}'::uuid[])"
+        )
+        .strip()
+        .split("|")
+    )
+    total, billed = int(row[0]), int(row[1])
+    f = lambda v: round(float(v) * 1000, 1) if v else None  # noqa: E731
+    return {
+        "finished": total,
+        "billed": billed,
+        "unbilled": total - billed,
+        "lag_p50_ms": f(row[2]),
+        "lag_p95_ms": f(row[3]),
+        "lag_max_ms": f(row[4]),
+    }
+
+
+def scenario3_lag(riders: list[dict]) -> dict:
+    """Open loop: a rent+finish cycle started every 1/S3_RATE s for S3_SECONDS; lag = billed_at - ended_at."""
+    stats = CycleStats()
+    free: queue.Queue[dict] = queue.Queue()
+    for r in riders:
+        free.put(r)
+    jobs: queue.Queue[float | None] = queue.Queue()
+    n_threads = 32
+
+    def worker() -> None:
+        client = Client(GATEWAY_PORT)
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            rider = free.get()
+            try:
+                one_cycle(client, rider, stats)
+            finally:
+                free.put(rider)
+
+    threads = [threading.Thread(target=worker) for _ in range(n_threads)]
+    for t in threads:
+        t.start()
+    start = time.perf_counter()
+    total = int(S3_SECONDS * S3_RATE)
+    for i in range(total):
+        due = start + i / S3_RATE
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        jobs.put(due)
+    for _ in threads:
+        jobs.put(None)
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    ids = [rid for rid, _ in stats.finished]
+    wait_billed(ids, timeout=30 if QUICK else 60)
+    out = summarize_cycles(stats, elapsed)
+    out.update(target_finishes_per_s=S3_RATE, achieved_finishes_per_s=round(stats.cycles / elapsed, 1))
+    out.update(lag_stats(ids))
+    return out
+
+
+def rabbit_queue(name: str) -> tuple[int, int, int] | None:
+    """(ready, unacked, consumers) of a queue on the bench node, via rabbitmqctl like scripts/stack.sh."""
+    home = RUN / "rabbitmq"
+    env = dict(
+        os.environ,
+        HOME=str(home / "home"),
+        RABBITMQ_NODENAME="velo-bench@localhost",
+        ERL_EPMD_PORT=str(4369 + 200),
+        RABBITMQ_CONFIG_FILE=str(home / "rabbitmq"),
+        RABBITMQ_MNESIA_BASE=str(home / "mnesia"),
+        RABBITMQ_LOG_BASE=str(home / "log"),
+        RABBITMQ_ENABLED_PLUGINS_FILE=str(home / "enabled_plugins"),
+    )
+    out = sh(
+        [
+            "/usr/lib/rabbitmq/bin/rabbitmqctl",
+            "-n",
+            "velo-bench@localhost",
+            "-q",
+            "list_queues",
+            "name",
+            "messages_ready",
+            "messages_unacknowledged",
+            "consumers",
+        ],
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0] == name:
+            return int(parts[1]), int(parts[2]), int(parts[3])
+    return None
+
+
+def scenario3_backlog() -> dict:
+    """Stop the billing worker, queue BACKLOG rental.finished events, start it, time the drain."""
+    q = "billing.rental-finished"
+    stack("stop", "billing-worker", "bench")
+    try:
+        psql(file=BENCH / "sql" / "seed_backlog.sql", variables={"count": BACKLOG, "registered": N_RIDERS})
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            state = rabbit_queue(q)
+            if state and state[0] >= BACKLOG:
+                break
+            time.sleep(1)
+        queued = rabbit_queue(q)
+        log(f"  backlog queued: {queued}")
+    finally:
+        stack("start", "billing-worker", "bench")
+    t0 = time.time()
+    samples = []
+    first_drop = None
+    end = None
+    limit = time.time() + (90 if QUICK else 240)
+    while time.time() < limit:
+        state = rabbit_queue(q)
+        now = time.time()
+        if state is None:
+            time.sleep(0.5)
+            continue
+        left = state[0] + state[1]
+        samples.append((round(now - t0, 2), left))
+        if first_drop is None and left < (queued[0] if queued else BACKLOG):
+            first_drop = now
+        if left == 0:
+            end = now
+            break
+        time.sleep(0.5)
+    billed_wait = time.time() + 60
+    while time.time() < billed_wait:
+        unbilled = int(
+            psql(
+                "SELECT count(*) FROM rentals_rental WHERE invoice_id IS NULL AND status = 'finished'"
+            ).strip()
+        )
+        if unbilled == 0:
+            break
+        time.sleep(1)
+    all_billed = time.time()
+    processed = (queued[0] if queued else BACKLOG) - (samples[-1][1] if samples else 0)
+    span = (end or time.time()) - (first_drop or t0)
+    return {
+        "backlog": BACKLOG,
+        "queued_before_start": queued[0] if queued else None,
+        "drained": end is not None,
+        "worker_invoices_per_s": round(processed / span, 1) if span > 0 else None,
+        "drain_seconds": round(span, 1),
+        "startup_seconds": round((first_drop or t0) - t0, 1),
+        "end_to_end_billed_seconds": round(all_billed - t0, 1),
+        "samples": samples[:: max(1, len(samples) // 40)],
+    }
+
+
+# ------------------------------------------------------------------------------------------- scenario 4
+def sample_latency(path: str, token: str | None, n: int = S4_SAMPLES) -> dict:
+    client = Client(GATEWAY_PORT)
+    times = []
+    status_seen = {}
+    for i in range(n + 10):
+        status, _, took = client.request("GET", path, token=token)
+        status_seen[status] = status_seen.get(status, 0) + 1
+        if i >= 10:
+            times.append(took)
+    return {
+        "path": path,
+        "n": n,
+        "p50_ms": ms(pct(times, 50)),
+        "p95_ms": ms(pct(times, 95)),
+        "p99_ms": ms(pct(times, 99)),
+        "mean_ms": ms(statistics.fmean(times)),
+        "statuses": status_seen,
+    }
+
+
+def next_path(path: str, token: str) -> str | None:
+    status, body, _ = Client(GATEWAY_PORT).request("GET", path, token=token)
+    if status != 200:
+        return None
+    nxt = json.loads(body).get("next")
+    if not nxt:
+        return None
+    parts = urlsplit(nxt)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def gbfs_feeds() -> dict[str, str] | None:
+    status, body, _ = Client(GATEWAY_PORT).request("GET", "/gbfs/gbfs.json")
+    if status != 200:
+        return None
+    data = json.loads(body).get("data", {})
+    feeds = data.get("feeds")
+    if feeds is None:  # GBFS 2.x: per language
+        feeds = next(iter(data.values()), {}).get("feeds", []) if data else []
+    out = {}
+    for feed in feeds:
+        parts = urlsplit(feed["url"])
+        out[feed["name"]] = parts.path + ("?" + parts.query if parts.query else "")
+    return out
+
+
+def scenario4(rider: dict) -> dict:
+    token = rider["access"]
+    out = {
+        "history_page1": sample_latency("/api/rentals", token),
+        "bikes_page1": sample_latency("/api/bikes", token),
+        "stations_page1": sample_latency("/api/stations", token),
+    }
+    p2 = next_path("/api/rentals", token)
+    if p2:
+        out["history_page2"] = sample_latency(p2, token)
+    b2 = next_path("/api/bikes", token)
+    if b2:
+        out["bikes_page2"] = sample_latency(b2, token)
+    feeds = gbfs_feeds()
+    if feeds is None:
+        out["gbfs"] = "not served (GET /gbfs/gbfs.json did not answer 200)"
+    else:
+        out["gbfs"] = {
+            name: sample_latency(path, None, n=max(10, S4_SAMPLES // 4)) for name, path in feeds.items()
+        }
+    return out
+
+
+EXPLAINS = {
+    "history_page1": "SELECT * FROM rentals_rental WHERE user_id = '{u}' "
+    "ORDER BY started_at DESC, id DESC LIMIT 21",
+    "history_page2": "SELECT * FROM rentals_rental WHERE user_id = '{u}' AND (started_at < '{ts}' OR "
+    "(started_at = '{ts}' AND id < '{rid}')) ORDER BY started_at DESC, id DESC LIMIT 21",
+    "bikes_page1": "SELECT * FROM fleet_bike WHERE status IN ('available') "
+    "ORDER BY number ASC, id ASC LIMIT 21",
+    "bikes_page2": "SELECT * FROM fleet_bike WHERE status IN ('available') AND (number > 'BB050000' OR "
+    "(number = 'BB050000' AND id > '{bid}')) ORDER BY number ASC, id ASC LIMIT 21",
+    "stations_page1": "SELECT s.*, count(b.id) FILTER (WHERE b.status = 'available') AS available_bikes, "
+    "count(b.id) FILTER (WHERE NOT b.status = 'retired') AS docked_bikes "
+    "FROM fleet_station s LEFT JOIN fleet_bike b ON b.station_id = s.id WHERE s.is_active "
+    "GROUP BY s.id ORDER BY s.name ASC, s.id ASC LIMIT 21",
+    "auth_rider_check": "SELECT is_deactivated FROM riders_rider WHERE user_id = '{u}' LIMIT 1",
+    "rent_active_check": "SELECT 1 FROM rentals_rental WHERE status = 'active' AND user_id = '{u}' LIMIT 1",
+    "rent_wallet_debt": "SELECT 1 FROM wallets_wallet WHERE balance < 0 AND user_id = '{u}' LIMIT 1",
+}
+
+
+def explain_hot_paths(user_id: str) -> dict:
+    row = psql(
+        f"SELECT started_at, id FROM rentals_rental WHERE user_id = '{user_id}' "
+        "ORDER BY started_at DESC, id DESC OFFSET 19 LIMIT 1"
+    ).strip()
+    ts, rid = [*row.split("|"), "", ""][:2] if row else ("2026-01-01", uid("brn-", 0))
+    out = {}
+    for name, template in EXPLAINS.items():
+        sql = template.format(u=user_id, ts=ts, rid=rid, bid=uid("bbk-", 50000))
+        plan = psql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        seq = sorted(set(re.findall(r"Seq Scan on (\w+)", plan)))
+        exec_ms = re.search(r"Execution Time: ([\d.]+) ms", plan)
+        out[name] = {
+            "sql": sql,
+            "seq_scans": seq,
+            "execution_ms": float(exec_ms.group(1)) if exec_ms else None,
+            "plan": plan.strip().splitlines(),
+        }
+    return out
+
+
+# ------------------------------------------------------------------------------------------- scenario 5
+TOKEN_BENCH = r"""
+import json, os, time, django
+django.setup()
+from core.authentication import decode_access_token, user_from_claims
+from riders.selectors import rider_is_deactivated
+tok = os.environ["BENCH_TOKEN"]
+n = int(os.environ.get("BENCH_N", "2000"))
+for _ in range(50):
+    decode_access_token(tok)
+t = time.perf_counter()
+for _ in range(n):
+    claims = decode_access_token(tok)
+    user = user_from_claims(claims)
+cpu = (time.perf_counter() - t) / n
+t = time.perf_counter()
+for _ in range(n):
+    rider_is_deactivated(user_id=user.id)
+db = (time.perf_counter() - t) / n
+print(json.dumps({"verify_us": round(cpu * 1e6, 1), "rider_check_query_us": round(db * 1e6, 1),
+                  "iterations": n}))
+"""
+
+
+def token_verify_cost(token: str) -> dict:
+    env = dict(rentals_env(), BENCH_TOKEN=token, BENCH_N="500" if QUICK else "3000")
+    out = sh([str(RENTALS_VENV / "python"), "-c", TOKEN_BENCH], env=env, cwd=ROOT / "services" / "rentals")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def login_load(port: int, riders: list[dict], clients: int, seconds: float) -> dict:
+    stats = CycleStats()
+    stop = threading.Event()
+
+    def worker(i: int) -> None:
+        client = Client(port)
+        rider = riders[i % len(riders)]
+        while not stop.is_set():
+            status, _, took = client.request(
+                "POST", "/api/auth/token", body={"email": rider["email"], "password": RIDER_PASSWORD}
+            )
+            stats.add("login", status, took)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    with RssSampler(stack_groups()) as sampler:
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        time.sleep(seconds)
+        stop.set()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
+    ok = stats.statuses.get("login:200", 0)
+    return {
+        "port": port,
+        "clients": clients,
+        "seconds": round(elapsed, 2),
+        "ok_per_s": round(ok / elapsed, 1),
+        "p50_ms": ms(pct(stats.latencies, 50)),
+        "p99_ms": ms(pct(stats.latencies, 99)),
+        "statuses": stats.statuses,
+        "rss": sampler.summary(),
+    }
+
+
+# ------------------------------------------------------------------------------------------- report
+def machine() -> dict:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    return {
+        "cpu_model": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "loadavg_at_start": os.getloadavg(),
+    }
+
+
+def git_rev() -> dict:
+    rev = sh(["git", "-C", str(ROOT), "rev-parse", "HEAD"], check=False).strip()
+    dirty = bool(
+        sh(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"], check=False).strip()
+    )
+    return {"revision": rev, "dirty": dirty}
+
+
+def ratio(a, b) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
+
+
+def table(res: dict) -> str:
+    ce = res["ceilings"]
+    bare32 = ce["bare_django"].get(STACK_MODEL, {}).get("c32", {}).get("rps")
+    nginx32 = ce["nginx"]["c32"]["rps"]
+    pg32 = ce["pgbench"]["c32"]["cycles_per_s"]
+    rows = [("scenario", "measured", "ceiling", "ratio", "target", "ok")]
+
+    def ok(flag) -> str:
+        return "-" if flag is None else ("yes" if flag else "NO")
+
+    s1 = res["scenarios"].get("s1")
+    if s1:
+        for key, item in s1["clients"].items():
+            bare = ce["bare_django"].get(STACK_MODEL, {}).get(key, {}).get("rps") or bare32
+            r = ratio(item["rps"], bare)
+            target = "≥0.50, p99≤50ms" if key == "c32" else ""
+            flag = (r is not None and r >= 0.5 and item["p99_ms"] <= 50) if key == "c32" else None
+            rows.append(
+                (
+                    f"S1 GET /api/bikes {key}",
+                    f"{item['rps']} rps p50 {item['p50_ms']} p99 {item['p99_ms']} ms",
+                    f"bare {bare} rps",
+                    r,
+                    target,
+                    ok(flag),
+                )
+            )
+        for model, item in s1["by_model_c32"].items():
+            bare = ce["bare_django"].get(model, {}).get("c32", {}).get("rps")
+            rows.append(
+                (
+                    f"S1 c32 {model}",
+                    f"{item['rps']} rps p99 {item['p99_ms']} ms",
+                    f"bare {bare} rps",
+                    ratio(item["rps"], bare),
+                    "",
+                    "-",
+                )
+            )
+        gw = s1["clients"].get("c32", {}).get("rps")
+        rows.append(
+            (
+                "S1 c32 gateway vs direct",
+                f"{s1['direct_c32']['rps']} rps direct",
+                f"nginx {nginx32} rps",
+                ratio(gw, s1["direct_c32"]["rps"]),
+                "",
+                "-",
+            )
+        )
+    s2 = res["scenarios"].get("s2")
+    if s2:
+        for key, item in s2.items():
+            r = ratio(item["requests_per_s"], bare32)
+            flag = (
+                (r >= 0.3 and item["errors_5xx"] == 0 and item["request_p99_ms"] <= 100)
+                if key == "c32" and r
+                else None
+            )
+            rows.append(
+                (
+                    f"S2 rent→finish {key}",
+                    f"{item['cycles_per_s']} cyc/s {item['requests_per_s']} rps p50 {item['request_p50_ms']} "
+                    f"p99 {item['request_p99_ms']} ms 5xx {item['errors_5xx']} 4xx {item['errors_4xx']}",
+                    f"bare {bare32} rps; pg {pg32} cyc/s",
+                    f"{r} / {ratio(item['cycles_per_s'], pg32)}",
+                    "≥0.30, no 5xx, p99≤100ms" if key == "c32" else "",
+                    ok(flag),
+                )
+            )
+    s3 = res["scenarios"].get("s3")
+    if s3:
+        lag = s3["lag"]
+        rows.append(
+            (
+                "S3 billing lag @50/s",
+                f"p50 {lag['lag_p50_ms']} p95 {lag['lag_p95_ms']} max {lag['lag_max_ms']} ms "
+                f"({lag['achieved_finishes_per_s']}/s, unbilled {lag['unbilled']})",
+                "",
+                "",
+                "p95≤1000ms",
+                ok(lag["lag_p95_ms"] is not None and lag["lag_p95_ms"] <= 1000 and lag["unbilled"] == 0),
+            )
+        )
+        bl = s3["backlog"]
+        rows.append(
+            (
+                f"S3 worker drain {bl['backlog']}",
+                f"{bl['worker_invoices_per_s']} invoices/s",
+                "",
+                "",
+                "≥200/s",
+                ok(
+                    bl["worker_invoices_per_s"] is not None
+                    and bl["worker_invoices_per_s"] >= 200
+                    and bl["drained"]
+                ),
+            )
+        )
+    s4 = res["scenarios"].get("s4")
+    if s4:
+        small, large = s4.get("small", {}), s4.get("large", {})
+        for page in ("history_page1", "history_page2", "bikes_page1", "bikes_page2", "stations_page1"):
+            a, b = small.get(page), large.get(page)
+            if not a:
+                continue
+            r = ratio(b["p50_ms"], a["p50_ms"]) if b else None
+            rows.append(
+                (
+                    f"S4 {page}",
+                    f"p50 {a['p50_ms']} → {b['p50_ms'] if b else '?'} ms",
+                    "",
+                    f"x{r}",
+                    "≤1.5x at 100x data" if page != "stations_page1" else "",
+                    ok(r is not None and r <= 1.5) if page != "stations_page1" else "-",
+                )
+            )
+        gb = small.get("gbfs")
+        if isinstance(gb, dict):
+            for name, item in gb.items():
+                rows.append(
+                    (
+                        f"S4 GBFS {name}",
+                        f"p50 {item['p50_ms']} p95 {item['p95_ms']} ms",
+                        "",
+                        "",
+                        "≤200ms",
+                        ok(item["p95_ms"] <= 200),
+                    )
+                )
+        elif gb:
+            rows.append(("S4 GBFS feeds", str(gb), "", "", "≤200ms", "NO"))
+        seq = s4.get("explain_large_seq_scans")
+        if seq is not None:
+            rows.append(
+                (
+                    "S4 EXPLAIN hot paths @1M",
+                    "seq scans: " + (", ".join(seq) or "none"),
+                    "",
+                    "",
+                    "none",
+                    ok(not seq),
+                )
+            )
+    s5 = res["scenarios"].get("s5")
+    if s5:
+        rows.append(
+            (
+                "S5 login direct (argon2)",
+                f"{s5['login_direct']['ok_per_s']} logins/s p50 {s5['login_direct']['p50_ms']} ms",
+                "",
+                "",
+                "report",
+                "-",
+            )
+        )
+        gw = s5.get("login_gateway")
+        if gw:
+            rows.append(
+                (
+                    "S5 login via gateway",
+                    f"{gw['ok_per_s']} ok/s, statuses {gw['statuses']}",
+                    "",
+                    "",
+                    "report",
+                    "-",
+                )
+            )
+        tv = s5["token_verify"]
+        rows.append(
+            (
+                "S5 token verify in rentals",
+                f"{tv['verify_us']} µs CPU + {tv['rider_check_query_us']} µs rider query",
+                "",
+                "",
+                "report",
+                "-",
+            )
+        )
+    for name, item in sorted(res.get("rss", {}).items()):
+        limit = name in ("rentals-web", "auth-web")
+        rows.append(
+            (
+                f"RSS {name}",
+                f"max {item['max_rss_mb']} MB/process ({item['processes']} procs)",
+                "",
+                "",
+                "≤150MB" if limit else "",
+                ok(item["max_rss_mb"] <= 150) if limit else "-",
+            )
+        )
+    rows.append(
+        (
+            "ceiling nginx return 200",
+            f"c32 {nginx32} rps, c128 {ce['nginx']['c128']['rps']} rps",
+            "",
+            "",
+            "",
+            "",
+        )
+    )
+    for model, item in ce["bare_django"].items():
+        rows.append(
+            (
+                f"ceiling bare Django {model}",
+                f"c32 {item['c32']['rps']} rps p99 {item['c32']['p99_ms']} ms",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
+    for key, item in ce["pgbench"].items():
+        rows.append(
+            (f"ceiling pgbench rent+finish {key}", f"{item['cycles_per_s']} cycles/s", "", "", "", "")
+        )
+    widths = [max(len(str(r[i])) for r in rows) for i in range(6)]
+    lines = []
+    for i, r in enumerate(rows):
+        lines.append("  ".join(str(v).ljust(widths[j]) for j, v in enumerate(r)).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------- main
+def main() -> int:
+    if (GATEWAY_PORT, AUTH_PORT, RENTALS_PORT, PG_PORT) != (8280, 8201, 8202, 5633):
+        print(
+            "refusing to run: the environment is not the bench stack's (.run/bench/env.sh)", file=sys.stderr
+        )
+        return 2
+    started = dt.datetime.now(dt.UTC)
+    res: dict = {
+        "date_utc": started.isoformat().replace("+00:00", "Z"),
+        "command": " ".join(["bash bench/run.sh"] + (["(BENCH_QUICK=1)"] if QUICK else [])),
+        "quick": QUICK,
+        "machine": machine(),
+        "git": git_rev(),
+        "settings": {
+            "wrk_seconds": WRK_SECONDS,
+            "s2_seconds": S2_SECONDS,
+            "s3_seconds": S3_SECONDS,
+            "s3_rate": S3_RATE,
+            "backlog": BACKLOG,
+            "riders": N_RIDERS,
+            "stack_model": STACK_MODEL,
+        },
+        "ceilings": {},
+        "scenarios": {},
+        "rss": {},
+        "notes": [],
+    }
+    busy = sh(["bash", "-c", "ps -eo pcpu=,args= | sort -rn | head -5"], check=False)
+    res["machine"]["top_processes_at_start"] = busy.strip().splitlines()
+    models = models_available()
+    rentals_swapped = False
+    try:
+        log("riders (register/login through auth's API)")
+        riders = ensure_riders()
+        log("seeding the small data set (1 000 stations, 10 000 bikes, 10 000 rentals)")
+        res["data_small"] = seed_small(riders)
+
+        log("ceiling: nginx return 200")
+        res["ceilings"]["nginx"] = ceiling_nginx()
+        log("ceiling: bare Django JSON view")
+        res["ceilings"]["bare_django"] = ceiling_bare(models)
+        log("ceiling: pgbench rent+finish")
+        res["ceilings"]["pgbench"] = ceiling_pgbench()
+
+        log("S1 authenticated GET /api/bikes")
+        rentals_swapped = True
+        res["scenarios"]["s1"] = scenario1(riders[0]["access"], models, res["rss"])
+        rentals_swapped = False
+
+        log("S5 token verification cost and login throughput")
+        s5 = {"token_verify": token_verify_cost(riders[0]["access"])}
+        s5["login_direct"] = login_load(AUTH_PORT, riders, clients=4, seconds=4 if QUICK else 10)
+        merge_rss(res["rss"], s5["login_direct"].pop("rss"))
+        if not QUICK:
+            s5["login_gateway"] = login_load(GATEWAY_PORT, riders, clients=4, seconds=5)
+            s5["login_gateway"].pop("rss")
+        res["scenarios"]["s5"] = s5
+
+        log("S2 rent → finish cycles")
+        res["scenarios"]["s2"] = {
+            f"c{c}": scenario2(riders, c, res["rss"]) for c in ([32] if QUICK else [8, 32])
+        }
+        for key, item in res["scenarios"]["s2"].items():
+            log(
+                f"  S2 {key}: {item['cycles_per_s']} cycles/s, "
+                f"p99 {item['request_p99_ms']} ms, {item['statuses']}"
+            )
+
+        log(f"S3 billing lag at {S3_RATE} finishes/s for {S3_SECONDS}s")
+        res["scenarios"]["s3"] = {"lag": scenario3_lag(riders)}
+        log(f"  lag: {res['scenarios']['s3']['lag']}")
+        log(f"S3 worker drain of a {BACKLOG}-event backlog")
+        res["scenarios"]["s3"]["backlog"] = scenario3_backlog()
+        log(f"  drain: {res['scenarios']['s3']['backlog']['worker_invoices_per_s']} invoices/s")
+
+        log("S4 page latency at the small scale")
+        s4 = {"small": scenario4(riders[0]), "explain_small": explain_hot_paths(riders[0]["user_id"])}
+        log(f"seeding the large data set ({LARGE_RENTALS} rentals, {LARGE_BIKES} bikes)")
+        res["data_large"] = seed_large()
+        log("S4 page latency at the large scale")
+        s4["large"] = scenario4(riders[0])
+        s4["explain_large"] = explain_hot_paths(riders[0]["user_id"])
+        s4["explain_large_seq_scans"] = sorted(
+            {f"{name}: {t}" for name, item in s4["explain_large"].items() for t in item["seq_scans"]}
+        )
+        res["scenarios"]["s4"] = s4
+    except Exception as exc:  # still write what was measured
+        res["error"] = f"{type(exc).__name__}: {exc}"
+        log(f"ERROR: {res['error']}")
+    finally:
+        if rentals_swapped and pid_file("rentals-web") is None:
+            swap_rentals_web(None)
+    res["finished_utc"] = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+    res["machine"]["loadavg_at_end"] = os.getloadavg()
+    results = BENCH / "results"
+    results.mkdir(exist_ok=True)
+    path = results / f"{started:%Y%m%dT%H%M%SZ}{'-quick' if QUICK else ''}.json"
+    path.write_text(json.dumps(res, indent=2, default=str))
+    try:
+        print(table(res))
+    except Exception as exc:
+        print(f"(table incomplete: {exc})")
+    print(
+        f"\nresults: {path.relative_to(ROOT)}  (rev {res['git']['revision'][:10]}"
+        f"{' dirty' if res['git']['dirty'] else ''}, "
+        f"{res['machine']['cores']} cores {res['machine']['cpu_model']})"
+    )
+    return 1 if "error" in res else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
