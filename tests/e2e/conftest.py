@@ -27,6 +27,13 @@ from e2e_support import (
 )
 
 RUN_ID = uuid.uuid4().hex[:8]
+_MAILDIRS: dict[str, Maildir] = {}
+
+
+def _maildir(path: str) -> Maildir:
+    if path not in _MAILDIRS:
+        _MAILDIRS[path] = Maildir(path)
+    return _MAILDIRS[path]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -72,7 +79,7 @@ def mailbox() -> Maildir:
     path = env("MAIL_DIR")
     if not path:
         pytest.skip("MAIL_DIR is not set: riders cannot read their confirmation mail")
-    return Maildir(path)
+    return _maildir(path)
 
 
 @pytest.fixture(scope="session")
@@ -161,7 +168,7 @@ def early_token() -> tuple[str, int] | None:
     if not base_url or not mail_dir:
         return None
     try:
-        account = _register_and_confirm(base_url.rstrip("/"), Maildir(mail_dir), "early")
+        account = _register_and_confirm(base_url.rstrip("/"), _maildir(mail_dir), "early")
     except (AssertionError, requests.RequestException):
         return None  # the journeys report what is broken; only the expiry test skips
     return account.access, int(jwt_claims(account.access)["exp"])

@@ -214,11 +214,16 @@ class _AccountApi(Api):
 
 
 class Maildir:
-    """Reads the SMTP sink's Maildir like a mail client. Parsed messages are cached by file name."""
+    """Reads the SMTP sink's Maildir like a mail client. Parsed messages are cached by file name.
 
-    def __init__(self, path: str) -> None:
+    Only messages delivered after `since` (epoch seconds) are read: a long-lived sink holds thousands.
+    """
+
+    def __init__(self, path: str, since: float | None = None) -> None:
         self.path = Path(path)
+        self.since = time.time() - 120 if since is None else since
         self._cache: dict[str, tuple[str, str, str]] = {}
+        self._old: set[str] = set()
         self._lock = threading.Lock()
 
     def _scan(self) -> list[tuple[str, str, str]]:
@@ -229,7 +234,13 @@ class Maildir:
                     continue
                 for entry in os.scandir(folder):
                     key = entry.name.split(":")[0]
-                    if key in self._cache:
+                    if key in self._cache or key in self._old:
+                        continue
+                    try:
+                        if entry.stat().st_mtime < self.since:
+                            self._old.add(key)
+                            continue
+                    except FileNotFoundError:
                         continue
                     try:
                         raw = Path(entry.path).read_bytes()

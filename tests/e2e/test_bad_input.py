@@ -317,6 +317,14 @@ def test_bad_input_is_refused_without_side_effects(gateway_url, target, webhook_
     )
 
 
+@pytest.mark.parametrize("path", ["/api/auth/me", "/api/rentals", "/nowhere"])
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT"])
+def test_unsupported_methods_get_problem_json(gateway_url, method, path):
+    """nginx answers these itself; the contract says every 4xx is problem+json, 405 included."""
+    response = requests.request(method, gateway_url + path, timeout=30)
+    assert_problem(response, tuple(range(400, 500)))
+
+
 def test_unicode_and_sql_strings_are_stored_verbatim(target):
     rider, _ = target
     api = rider.api()
