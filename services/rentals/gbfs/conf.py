@@ -49,6 +49,7 @@ class GbfsConfig:
     cache_enabled: bool
     cache_alias: str
     pricing_cap_days: int
+    vehicle_type_name: str
 
     @property
     def language(self) -> str:
@@ -77,4 +78,5 @@ def gbfs_config() -> GbfsConfig:
         cache_enabled=(_raw("GBFS_CACHE") or "on").lower() not in ("0", "off", "false", "no"),
         cache_alias=_raw("GBFS_CACHE_ALIAS") or "default",
         pricing_cap_days=max(_int("GBFS_PRICING_CAP_DAYS", 7), 1),
+        vehicle_type_name=_raw("GBFS_VEHICLE_TYPE_NAME") or "Velo bike",
     )

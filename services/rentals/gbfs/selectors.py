@@ -11,7 +11,6 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Subquery
-from django.utils.text import slugify
 from fleet.models import Bike, BikeStatus, Station, Tariff
 from fleet.selectors import tariff_in_force
 from rentals.models import Rental, RentalStatus
@@ -44,10 +43,13 @@ def rfc3339(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def vehicle_type_id(*, model: str) -> str:
-    """Stable, readable, and distinct even for models that slugify alike."""
-    digest = hashlib.sha256(model.encode()).hexdigest()[:8]
-    return f"{slugify(model)[:40] or 'bike'}-{digest}"
+# The fleet records no form factor or propulsion, so every bike is one GBFS vehicle type, and there is one
+# pricing plan: the tariff in force. Constant ids keep the files consistent with one another even when each
+# was built (and cached, by another worker) at a slightly different moment: a vehicle type or plan id
+# derived from data (bike models, tariff ids) would, for a few seconds after a change, be referenced by
+# one file and missing from another, which gbfs-validator rightly rejects.
+VEHICLE_TYPE_ID = "bicycle"
+PRICING_PLAN_ID = "standard"
 
 
 def vehicle_public_id(*, config: GbfsConfig, bike_id: uuid.UUID, last_trip_id: uuid.UUID | None) -> str:
@@ -84,33 +86,19 @@ def system_information_data(*, config: GbfsConfig) -> dict:
     return data
 
 
-def _visible_models() -> list[str]:
-    return list(
-        Bike.objects.filter(status__in=(*VISIBLE_STATUSES, BikeStatus.RENTED))
-        .order_by("model")
-        .values_list("model", flat=True)
-        .distinct()
-    )
-
-
 def vehicle_types_data(*, config: GbfsConfig) -> dict:
-    tariff = tariff_in_force()
-    types = []
-    for model in _visible_models():
-        entry = {
-            "vehicle_type_id": vehicle_type_id(model=model),
-            "form_factor": "bicycle",
-            "propulsion_type": "human",
-            "name": config.localized(model),
-            "model": config.localized(model),
-            "wheel_count": 2,
-            "rider_capacity": 1,
-        }
-        if tariff is not None:
-            entry["default_pricing_plan_id"] = str(tariff.id)
-            entry["pricing_plan_ids"] = [str(tariff.id)]
-        types.append(entry)
-    return {"vehicle_types": types}
+    vehicle_type = {
+        "vehicle_type_id": VEHICLE_TYPE_ID,
+        "form_factor": "bicycle",
+        "propulsion_type": "human",
+        "name": config.localized(config.vehicle_type_name),
+        "wheel_count": 2,
+        "rider_capacity": 1,
+    }
+    if tariff_in_force() is not None:
+        vehicle_type["default_pricing_plan_id"] = PRICING_PLAN_ID
+        vehicle_type["pricing_plan_ids"] = [PRICING_PLAN_ID]
+    return {"vehicle_types": [vehicle_type]}
 
 
 def _stations():
@@ -132,37 +120,29 @@ def station_information_data(*, config: GbfsConfig) -> dict:
 
 
 def station_status_data(*, now: dt.datetime) -> dict:
-    # One grouped query: how many bikes of each model and status stand at each station.
-    counts: dict[uuid.UUID, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    # One grouped query: how many bikes of each status stand at each station.
+    counts: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
     grouped = (
         Bike.objects.filter(station__isnull=False, status__in=VISIBLE_STATUSES)
-        .values("station_id", "model", "status")
+        .values("station_id", "status")
         .annotate(n=Count("id"))
         .order_by()
     )
     for row in grouped:
-        counts[row["station_id"]][row["model"]][row["status"]] = row["n"]
+        counts[row["station_id"]][row["status"]] = row["n"]
 
     reported = rfc3339(now)
     stations = []
     for row in _stations().values("id", "capacity"):
-        by_model = counts.get(row["id"], {})
-        available = sum(s.get(BikeStatus.AVAILABLE, 0) for s in by_model.values())
-        disabled = sum(s.get(BikeStatus.MAINTENANCE, 0) for s in by_model.values())
-        docked = sum(sum(s.values()) for s in by_model.values())
+        by_status = counts.get(row["id"], {})
+        available = by_status.get(BikeStatus.AVAILABLE, 0)
         stations.append(
             {
                 "station_id": str(row["id"]),
                 "num_vehicles_available": available,
-                "vehicle_types_available": [
-                    {
-                        "vehicle_type_id": vehicle_type_id(model=model),
-                        "count": statuses.get(BikeStatus.AVAILABLE, 0),
-                    }
-                    for model, statuses in sorted(by_model.items())
-                ],
-                "num_vehicles_disabled": disabled,
-                "num_docks_available": max(row["capacity"] - docked, 0),
+                "vehicle_types_available": [{"vehicle_type_id": VEHICLE_TYPE_ID, "count": available}],
+                "num_vehicles_disabled": by_status.get(BikeStatus.MAINTENANCE, 0),
+                "num_docks_available": max(row["capacity"] - sum(by_status.values()), 0),
                 "is_installed": True,
                 "is_renting": True,
                 # Any active station takes returns (rental_finish does not check capacity).
@@ -182,7 +162,7 @@ def vehicle_status_data(*, config: GbfsConfig) -> dict:
     rows = (
         Bike.objects.filter(status__in=VISIBLE_STATUSES)
         .annotate(last_trip_id=Subquery(last_trip))
-        .values("id", "model", "status", "station_id", "lat", "lon", "last_trip_id")
+        .values("id", "status", "station_id", "lat", "lon", "last_trip_id")
     )
     vehicles = []
     for row in rows.iterator(chunk_size=2000):
@@ -195,7 +175,7 @@ def vehicle_status_data(*, config: GbfsConfig) -> dict:
             ),
             "is_reserved": row["status"] == BikeStatus.RESERVED,
             "is_disabled": row["status"] == BikeStatus.MAINTENANCE,
-            "vehicle_type_id": vehicle_type_id(model=row["model"]),
+            "vehicle_type_id": VEHICLE_TYPE_ID,
         }
         if has_position:
             vehicle["lat"] = row["lat"]
@@ -257,7 +237,7 @@ def system_pricing_plans_data(*, config: GbfsConfig) -> dict:
         return {"plans": []}
     price: Decimal = minor_to_major(amount=tariff.unlock_fee, currency=tariff.currency)
     plan = {
-        "plan_id": str(tariff.id),
+        "plan_id": PRICING_PLAN_ID,
         "name": config.localized(tariff.name),
         "currency": tariff.currency,
         "price": json_number(price),

@@ -34,7 +34,7 @@ def test_vehicle_status_shows_parked_bikes_with_reserved_and_disabled_flags(flee
         "vehicle_id": public(available)["vehicle_id"],
         "is_reserved": False,
         "is_disabled": False,
-        "vehicle_type_id": selectors.vehicle_type_id(model="Velo City 3"),
+        "vehicle_type_id": selectors.VEHICLE_TYPE_ID,
         "lat": fleet.alex.lat,
         "lon": fleet.alex.lon,
         "station_id": str(fleet.alex.id),
@@ -108,14 +108,12 @@ def test_station_status_counts(fleet):
     assert alex["num_vehicles_available"] == 2
     assert alex["num_vehicles_disabled"] == 1
     assert alex["num_docks_available"] == 0  # capacity 4: two available, one reserved, one in maintenance
-    assert alex["vehicle_types_available"] == [
-        {"vehicle_type_id": selectors.vehicle_type_id(model="Velo City 3"), "count": 2}
-    ]
+    assert alex["vehicle_types_available"] == [{"vehicle_type_id": selectors.VEHICLE_TYPE_ID, "count": 2}]
     potsdamer = stations[str(fleet.potsdamer.id)]
     assert potsdamer["num_vehicles_available"] == 1
     assert potsdamer["num_docks_available"] == 9
     assert potsdamer["vehicle_types_available"] == [
-        {"vehicle_type_id": selectors.vehicle_type_id(model="Cargo 1"), "count": 1}
+        {"vehicle_type_id": selectors.VEHICLE_TYPE_ID, "count": 1}
     ]
     assert alex["is_installed"] and alex["is_renting"] and alex["is_returning"]
 
@@ -144,22 +142,29 @@ def test_station_information_lists_active_stations(fleet):
     }
 
 
-def test_vehicle_types_come_from_bike_models_and_point_at_the_tariff(fleet):
-    fleet.bike()
-    fleet.bike(model="Cargo 1", status=BikeStatus.RENTED, station=None)
-    fleet.bike(model="Old Model", status=BikeStatus.RETIRED)
+def test_one_vehicle_type_pointing_at_the_plan_in_force(fleet, settings):
+    settings.GBFS_VEHICLE_TYPE_NAME = "City bike"
+    fleet.bike(model="Cargo 1")
 
     types = selectors.vehicle_types_data(config=gbfs_config())["vehicle_types"]
 
-    assert [vehicle_type["model"][0]["text"] for vehicle_type in types] == ["Cargo 1", "Velo City 3"]
-    assert {vehicle_type["default_pricing_plan_id"] for vehicle_type in types} == {str(fleet.tariff.id)}
-    assert all(vehicle_type["propulsion_type"] == "human" for vehicle_type in types)
+    assert types == [
+        {
+            "vehicle_type_id": "bicycle",
+            "form_factor": "bicycle",
+            "propulsion_type": "human",
+            "name": [{"text": "City bike", "language": "en"}],
+            "wheel_count": 2,
+            "rider_capacity": 1,
+            "default_pricing_plan_id": "standard",
+            "pricing_plan_ids": ["standard"],
+        }
+    ]
 
 
-def test_vehicle_type_ids_are_distinct_for_models_that_slugify_alike():
-    assert selectors.vehicle_type_id(model="City 3") != selectors.vehicle_type_id(model="city-3")
-    assert selectors.vehicle_type_id(model="City 3") == selectors.vehicle_type_id(model="City 3")
-    assert selectors.vehicle_type_id(model="!!!").startswith("bike-")
+def test_without_a_tariff_the_vehicle_type_names_no_plan(db):
+    (vehicle_type,) = selectors.vehicle_types_data(config=gbfs_config())["vehicle_types"]
+    assert "default_pricing_plan_id" not in vehicle_type
 
 
 def test_system_information_is_configurable(settings):
@@ -203,7 +208,8 @@ def test_pricing_plan_is_the_tariff_in_force(fleet):
     plans = selectors.system_pricing_plans_data(config=gbfs_config())["plans"]
     assert len(plans) == 1
     plan = plans[0]
-    assert plan["plan_id"] == str(fleet.tariff.id)
+    assert plan["plan_id"] == "standard"
+    assert plan["name"] == [{"text": fleet.tariff.name, "language": "en"}]
     assert plan["currency"] == "EUR"
     assert plan["price"] == 1
     assert plan["is_taxable"] is False
