@@ -370,7 +370,10 @@ web_up() { # web_up SERVICE PORT
   local svc="$1" p="$2"
   (svc_env "$svc"; spawn "$svc-web" "$ROOT/services/$svc" .venv/bin/gunicorn config.wsgi:application \
     --bind "127.0.0.1:$p" --worker-class gthread --workers "$GUNICORN_WORKERS" --threads "$GUNICORN_THREADS" \
-    --max-requests 20000 --max-requests-jitter 2000 --graceful-timeout 10 --access-logfile - --name "velo-$svc")
+    --keep-alive 75 --no-control-socket --max-requests 20000 --max-requests-jitter 2000 --graceful-timeout 10 \
+    --access-logfile - --name "velo-$svc")
+  # keep-alive outlives the gateway's upstream keepalive_timeout (60 s): otherwise nginx can reuse a
+  # connection gunicorn is closing and a POST fails with 502.
 }
 
 start_app() { # start_app PROCESS
