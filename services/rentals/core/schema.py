@@ -30,7 +30,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     name="Idempotency-Key",
     location=OpenApiParameter.HEADER,
     required=False,
-    type=str,
+    type={"type": "string", "minLength": 1, "maxLength": 255},
     description="Retrying with the same key and body returns the first response; another body → 422.",
 )
 

@@ -13,7 +13,9 @@ from fleet.models import BikeStatus
 
 PAGE_PARAMS = [
     OpenApiParameter("cursor", str, description="Opaque cursor from `next`/`previous`."),
-    OpenApiParameter("page_size", int, description="1-100, default 20."),
+    OpenApiParameter(
+        "page_size", {"type": "integer", "minimum": 1, "maximum": 100}, description="1-100, default 20."
+    ),
 ]
 
 
@@ -81,9 +83,13 @@ class BikeListApi(APIView):
         operation_id="bikes_list",
         parameters=[
             OpenApiParameter("status", str, description="Comma list of statuses; default `available`."),
-            OpenApiParameter("station_id", str),
-            OpenApiParameter("lat", float, description="With `lon`: nearest bikes first."),
-            OpenApiParameter("lon", float),
+            OpenApiParameter("station_id", {"type": "string", "format": "uuid"}),
+            OpenApiParameter(
+                "lat",
+                {"type": "number", "minimum": -90, "maximum": 90},
+                description="With `lon`: nearest bikes first.",
+            ),
+            OpenApiParameter("lon", {"type": "number", "minimum": -180, "maximum": 180}),
             *PAGE_PARAMS,
         ],
         responses=paginated_serializer(BikeOutputSerializer, "BikePage"),
@@ -143,7 +149,7 @@ class BikeDetailApi(APIView):
     @extend_schema(
         operation_id="bikes_retire",
         description="Retires the bike (kept for history). 409 while it is rented or reserved.",
-        responses=BikeOutputSerializer,
+        responses={200: BikeOutputSerializer},
     )
     def delete(self, request, bike_id):
         return Response(BikeOutputSerializer(services.bike_retire(bike_id=bike_id)).data)
@@ -234,7 +240,7 @@ class StationDetailApi(APIView):
     @extend_schema(
         operation_id="stations_retire",
         description="Retires the station; 409 while bikes are docked there.",
-        responses=StationOutputSerializer,
+        responses={200: StationOutputSerializer},
     )
     def delete(self, request, station_id):
         services.station_retire(station_id=station_id)
@@ -319,6 +325,6 @@ class TariffDetailApi(APIView):
         data = _validated(self.InputSerializer, request.data, partial=True)
         return Response(TariffOutputSerializer(services.tariff_update(tariff_id=tariff_id, data=data)).data)
 
-    @extend_schema(operation_id="tariffs_retire", responses=TariffOutputSerializer)
+    @extend_schema(operation_id="tariffs_retire", responses={200: TariffOutputSerializer})
     def delete(self, request, tariff_id):
         return Response(TariffOutputSerializer(services.tariff_retire(tariff_id=tariff_id)).data)

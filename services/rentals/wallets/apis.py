@@ -90,7 +90,7 @@ class AdminWalletListApi(APIView):
 
     @extend_schema(
         operation_id="wallets_list",
-        parameters=[OpenApiParameter("user_id", str), *PAGE_PARAMS],
+        parameters=[OpenApiParameter("user_id", {"type": "string", "format": "uuid"}), *PAGE_PARAMS],
         responses=paginated_serializer(AdminWalletOutputSerializer, "AdminWalletPage"),
     )
     def get(self, request):
