@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("fleet.urls")),
     path("api/", include("rentals.urls")),
     path("api/", include("wallets.urls")),
+    path("gbfs/", include("gbfs.urls")),
 ]
 
 handler400 = "core.error_views.bad_request"

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "wallets",
     "rentals",
     "inbox",
+    "gbfs",
 ]
 
 MIDDLEWARE = [
