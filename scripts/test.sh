@@ -24,6 +24,8 @@ step "starting a fresh test stack (infrastructure)"
 export ADMIN_EMAIL="admin@velo.test"
 ADMIN_PASSWORD="test-$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')"
 export ADMIN_PASSWORD
+# Short cache windows so the e2e suite sees fleet changes in GBFS status feeds within seconds.
+export GBFS_STATUS_TTL=5
 $STACK reset test >/dev/null 2>&1 || true
 trap '$STACK down test >/dev/null 2>&1 || true' EXIT
 $STACK infra-up test || { echo "test stack infrastructure failed to start"; exit 1; }
