@@ -39,7 +39,7 @@ AUTH_PORT = int(os.environ.get("AUTH_PORT", "0"))
 RENTALS_PORT = int(os.environ.get("RENTALS_PORT", "0"))
 PG_PORT = int(os.environ.get("PG_PORT", "0"))
 NGINX_CEILING_PORT = 8290
-BARE_PORT = 8291
+BARE_PORT = 8281
 RIDER_PASSWORD = "Pedal!Quartz-7731-Ovo"
 N_RIDERS = 64
 STATIONS = 1000
@@ -56,6 +56,12 @@ SMALL_BIKES = 10_000
 LARGE_BIKES = 20_000 if QUICK else 100_000
 S4_SAMPLES = 40 if QUICK else 200
 S1_CLIENTS = [32] if QUICK else [8, 32, 128]
+# BENCH_ONLY=ceilings,s1,s5,s2,s3,s4 runs a subset (for iterating on one part; the default runs all).
+ONLY = {p for p in os.environ.get("BENCH_ONLY", "").split(",") if p}
+
+
+def wanted(phase: str) -> bool:
+    return not ONLY or phase in ONLY
 
 
 def log(msg: str) -> None:
@@ -137,18 +143,34 @@ class Spawned:
         self.log_file.close()
 
 
-def wait_http(port: int, path: str, timeout: float = 60) -> None:
+def wait_http(port: int, path: str, timeout: float = 60, proc: Spawned | None = None) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if proc is not None and proc.proc.poll() is not None:
+            raise RuntimeError(f"{proc.name} exited (see {proc.log_path})")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", path)
-            if conn.getresponse().status < 500:
+            if conn.getresponse().status == 200:
                 return
         except OSError:
             pass
         time.sleep(0.25)
-    raise RuntimeError(f"127.0.0.1:{port}{path} not answering after {timeout}s")
+    raise RuntimeError(f"127.0.0.1:{port}{path} not answering 200 after {timeout}s")
+
+
+def free_port(first: int) -> int:
+    """The first port from `first` on that nobody listens on (another session may hold one)."""
+    import socket
+
+    for port in range(first, first + 9):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError(f"no free port in {first}..{first + 8}")
 
 
 # ------------------------------------------------------------------------------------------- HTTP client
@@ -267,6 +289,8 @@ def wrk(url: str, *, clients: int, seconds: int = WRK_SECONDS, token: str | None
     if line is None:
         raise RuntimeError(f"wrk gave no summary: {out[-500:]}")
     raw = json.loads(line[len("WRKJSON ") :])
+    if raw["status_errors"]:
+        log(f"  WARNING: {raw['status_errors']} of {raw['requests']} answers from {url} were not 2xx/3xx")
     seconds_run = raw["duration_us"] / 1e6
     errors = raw["connect_errors"] + raw["read_errors"] + raw["write_errors"] + raw["timeouts"]
     return {
@@ -348,6 +372,35 @@ MODELS = {
     ],
 }
 STACK_MODEL = "gunicorn-gthread-2x4"  # what scripts/stack.sh runs (GUNICORN_WORKERS=2, GUNICORN_THREADS=4)
+
+
+def without_access_log(cmd: list[str]) -> list[str]:
+    out, skip = [], False
+    for item in cmd:
+        if skip:
+            skip = False
+            continue
+        if item == "--access-logfile":
+            skip = True
+            continue
+        if item != "--access-log":
+            out.append(item)
+    return out
+
+
+# Before/after of the fixes BENCHMARKS.md proposes, measured without editing service code: overlays in
+# bench/experiments/ (a settings module, a WSGI module) on the stack's worker model.
+EXPERIMENTS = {
+    "baseline": {},
+    "no-access-log": {"access_log": False},
+    "no-health-checks": {"settings": "settings_no_health_checks"},
+    "cached-rider-check": {"app": "wsgi_cached_rider:application"},
+    "all-three": {
+        "access_log": False,
+        "settings": "settings_no_health_checks",
+        "app": "wsgi_cached_rider:application",
+    },
+}
 
 
 def models_available() -> list[str]:
@@ -492,7 +545,8 @@ def seed_large() -> dict:
         hi = min(LARGE_RENTALS, lo + step - 1)
         psql(file=BENCH / "sql" / "seed_rentals.sql", variables={"from": lo, "to": hi, "nbikes": LARGE_BIKES})
         log(f"  rentals seeded up to {hi}")
-    psql("VACUUM ANALYZE rentals_rental; VACUUM ANALYZE fleet_bike;")
+    psql("VACUUM ANALYZE rentals_rental")
+    psql("VACUUM ANALYZE fleet_bike")
     counts = psql("SELECT (SELECT count(*) FROM rentals_rental), (SELECT count(*) FROM fleet_bike)").strip()
     rentals, bikes = (int(x) for x in counts.split("|"))
     return {
@@ -507,7 +561,8 @@ def seed_large() -> dict:
 def ceiling_nginx() -> dict:
     d = RUN / "ceiling-nginx"
     (d / "tmp").mkdir(parents=True, exist_ok=True)
-    conf = (BENCH / "nginx_ceiling.conf").read_text().replace("__PORT__", str(NGINX_CEILING_PORT))
+    port = free_port(NGINX_CEILING_PORT)
+    conf = (BENCH / "nginx_ceiling.conf").read_text().replace("__PORT__", str(port))
     (d / "nginx.conf").write_text(conf)
     proc = Spawned(
         "ceiling-nginx",
@@ -516,8 +571,8 @@ def ceiling_nginx() -> dict:
         env=dict(os.environ),
     )
     try:
-        wait_http(NGINX_CEILING_PORT, "/")
-        return {f"c{c}": wrk(f"http://127.0.0.1:{NGINX_CEILING_PORT}/", clients=c) for c in (32, 128)}
+        wait_http(port, "/", proc=proc)
+        return {f"c{c}": wrk(f"http://127.0.0.1:{port}/", clients=c) for c in (32, 128)}
     finally:
         proc.stop()
 
@@ -525,16 +580,17 @@ def ceiling_nginx() -> dict:
 def ceiling_bare(models: list[str]) -> dict:
     out = {}
     for name in models:
+        port = free_port(BARE_PORT)
         proc = Spawned(
             f"bare-{name}",
-            MODELS[name]("bareproj:application", BARE_PORT),
+            MODELS[name]("bareproj:application", port),
             cwd=BENCH / "bare_django",
             env=dict(os.environ),
         )
         try:
-            wait_http(BARE_PORT, "/bare")
+            wait_http(port, "/bare", proc=proc)
             out[name] = {
-                f"c{c}": wrk(f"http://127.0.0.1:{BARE_PORT}/bare", clients=c)
+                f"c{c}": wrk(f"http://127.0.0.1:{port}/bare", clients=c)
                 for c in ([32] if QUICK else [8, 32, 128])
             }
             log(f"  bare django {name}: {out[name]['c32']['rps']} req/s at 32 clients")
@@ -593,20 +649,33 @@ def ceiling_pgbench() -> dict:
 
 
 # ------------------------------------------------------------------------------------------- scenario 1
-def swap_rentals_web(model: str | None) -> Spawned | None:
+def swap_rentals_web(model: str | None, experiment: dict | None = None) -> Spawned | None:
     """Replace the stack's rentals-web by `model` on the same port (None: give it back to stack.sh)."""
     stack("stop", "rentals-web", "bench")
     if model is None:
         stack("start", "rentals-web", "bench")
         wait_http(RENTALS_PORT, "/readyz")
         return None
+    experiment = experiment or {}
+    env = rentals_env()
+    if experiment:
+        env["PYTHONPATH"] = str(BENCH / "experiments")
+    if "settings" in experiment:
+        env["DJANGO_SETTINGS_MODULE"] = experiment["settings"]
+    cmd = MODELS[model](experiment.get("app", "config.wsgi:application"), RENTALS_PORT)
+    if experiment.get("access_log") is False:
+        cmd = without_access_log(cmd)
     proc = Spawned(
         f"rentals-{model}",
-        MODELS[model]("config.wsgi:application", RENTALS_PORT),
+        cmd,
         cwd=ROOT / "services" / "rentals",
-        env=rentals_env(),
+        env=env,
     )
-    wait_http(RENTALS_PORT, "/readyz")
+    try:
+        wait_http(RENTALS_PORT, "/readyz", proc=proc)
+    except Exception:
+        proc.stop()
+        raise
     return proc
 
 
@@ -641,6 +710,21 @@ def scenario1(token: str, models: list[str], rss: dict) -> dict:
         )
     out["by_model_c32"][STACK_MODEL] = out["clients"]["c32"]
     out["direct_c32"] = wrk(f"http://127.0.0.1:{RENTALS_PORT}/api/bikes", clients=32, token=token)
+    return out
+
+
+def scenario1_experiments(token: str, model: str) -> dict:
+    url = f"http://127.0.0.1:{GATEWAY_PORT}/api/bikes"
+    out = {}
+    for name, experiment in EXPERIMENTS.items():
+        proc = swap_rentals_web(model, experiment)
+        try:
+            wrk(url, clients=8, seconds=2, token=token)
+            out[name] = wrk(url, clients=32, token=token)
+            log(f"  S1 {model} {name}: {out[name]['rps']} req/s p99 {out[name]['p99_ms']} ms")
+        finally:
+            proc.stop()
+            swap_rentals_web(None)
     return out
 
 
@@ -1114,7 +1198,10 @@ def git_rev() -> dict:
     dirty = bool(
         sh(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"], check=False).strip()
     )
-    return {"revision": rev, "dirty": dirty}
+    changed = sh(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "services", "gateway", "scripts"], check=False
+    )
+    return {"revision": rev, "dirty": dirty, "uncommitted_service_files": changed.splitlines()[:50]}
 
 
 def ratio(a, b) -> float | None:
@@ -1122,10 +1209,10 @@ def ratio(a, b) -> float | None:
 
 
 def table(res: dict) -> str:
-    ce = res["ceilings"]
+    ce = {"nginx": {}, "bare_django": {}, "pgbench": {}, **res["ceilings"]}
     bare32 = ce["bare_django"].get(STACK_MODEL, {}).get("c32", {}).get("rps")
-    nginx32 = ce["nginx"]["c32"]["rps"]
-    pg32 = ce["pgbench"]["c32"]["cycles_per_s"]
+    nginx32 = ce["nginx"].get("c32", {}).get("rps")
+    pg32 = ce["pgbench"].get("c32", {}).get("cycles_per_s")
     rows = [("scenario", "measured", "ceiling", "ratio", "target", "ok")]
 
     def ok(flag) -> str:
@@ -1163,7 +1250,7 @@ def table(res: dict) -> str:
         gw = s1["clients"].get("c32", {}).get("rps")
         rows.append(
             (
-                "S1 c32 gateway vs direct",
+                "S1 c32 gateway/direct",
                 f"{s1['direct_c32']['rps']} rps direct",
                 f"nginx {nginx32} rps",
                 ratio(gw, s1["direct_c32"]["rps"]),
@@ -1171,6 +1258,20 @@ def table(res: dict) -> str:
                 "-",
             )
         )
+        for model, runs in s1.get("experiments_c32", {}).items():
+            base = runs.get("baseline", {}).get("rps")
+            bare = ce["bare_django"].get(model, {}).get("c32", {}).get("rps")
+            for name, item in runs.items():
+                rows.append(
+                    (
+                        f"S1 c32 {model} {name}",
+                        f"{item['rps']} rps p50 {item['p50_ms']} p99 {item['p99_ms']} ms",
+                        f"bare {bare} rps",
+                        ratio(item["rps"], bare),
+                        f"x{ratio(item['rps'], base)} vs baseline",
+                        "-",
+                    )
+                )
     s2 = res["scenarios"].get("s2")
     if s2:
         for key, item in s2.items():
@@ -1315,7 +1416,7 @@ def table(res: dict) -> str:
     rows.append(
         (
             "ceiling nginx return 200",
-            f"c32 {nginx32} rps, c128 {ce['nginx']['c128']['rps']} rps",
+            f"c32 {nginx32} rps, c128 {ce['nginx'].get('c128', {}).get('rps')} rps",
             "",
             "",
             "",
@@ -1384,55 +1485,72 @@ def main() -> int:
         log("seeding the small data set (1 000 stations, 10 000 bikes, 10 000 rentals)")
         res["data_small"] = seed_small(riders)
 
-        log("ceiling: nginx return 200")
-        res["ceilings"]["nginx"] = ceiling_nginx()
-        log("ceiling: bare Django JSON view")
-        res["ceilings"]["bare_django"] = ceiling_bare(models)
-        log("ceiling: pgbench rent+finish")
-        res["ceilings"]["pgbench"] = ceiling_pgbench()
+        if wanted("ceilings"):
+            log("ceiling: nginx return 200")
+            res["ceilings"]["nginx"] = ceiling_nginx()
+            log("ceiling: bare Django JSON view")
+            res["ceilings"]["bare_django"] = ceiling_bare(models)
+            log("ceiling: pgbench rent+finish")
+            res["ceilings"]["pgbench"] = ceiling_pgbench()
 
-        log("S1 authenticated GET /api/bikes")
-        rentals_swapped = True
-        res["scenarios"]["s1"] = scenario1(riders[0]["access"], models, res["rss"])
-        rentals_swapped = False
+        if wanted("s1"):
+            log("S1 authenticated GET /api/bikes")
+            rentals_swapped = True
+            res["scenarios"]["s1"] = scenario1(riders[0]["access"], models, res["rss"])
+            if not QUICK:
+                log("S1 before/after of the proposed fixes (bench/experiments overlays)")
+                res["scenarios"]["s1"]["experiments_c32"] = {
+                    model: scenario1_experiments(riders[0]["access"], model)
+                    for model in models
+                    if model != "gunicorn-sync-4"
+                }
+            rentals_swapped = False
 
-        log("S5 token verification cost and login throughput")
-        s5 = {"token_verify": token_verify_cost(riders[0]["access"])}
-        s5["login_direct"] = login_load(AUTH_PORT, riders, clients=4, seconds=4 if QUICK else 10)
-        merge_rss(res["rss"], s5["login_direct"].pop("rss"))
-        if not QUICK:
-            s5["login_gateway"] = login_load(GATEWAY_PORT, riders, clients=4, seconds=5)
-            s5["login_gateway"].pop("rss")
-        res["scenarios"]["s5"] = s5
+        if wanted("s5"):
+            log("S5 token verification cost and login throughput")
+            s5 = {"token_verify": token_verify_cost(riders[0]["access"])}
+            s5["login_direct"] = login_load(AUTH_PORT, riders, clients=4, seconds=4 if QUICK else 10)
+            merge_rss(res["rss"], s5["login_direct"].pop("rss"))
+            if not QUICK:
+                s5["login_gateway"] = login_load(GATEWAY_PORT, riders, clients=4, seconds=5)
+                s5["login_gateway"].pop("rss")
+            res["scenarios"]["s5"] = s5
 
-        log("S2 rent → finish cycles")
-        res["scenarios"]["s2"] = {
-            f"c{c}": scenario2(riders, c, res["rss"]) for c in ([32] if QUICK else [8, 32])
-        }
-        for key, item in res["scenarios"]["s2"].items():
-            log(
-                f"  S2 {key}: {item['cycles_per_s']} cycles/s, "
-                f"p99 {item['request_p99_ms']} ms, {item['statuses']}"
+        if wanted("s2"):
+            log("S2 rent → finish cycles")
+            res["scenarios"]["s2"] = {
+                f"c{c}": scenario2(riders, c, res["rss"]) for c in ([32] if QUICK else [8, 32])
+            }
+            for key, item in res["scenarios"]["s2"].items():
+                log(
+                    f"  S2 {key}: {item['cycles_per_s']} cycles/s, "
+                    f"p99 {item['request_p99_ms']} ms, {item['statuses']}"
+                )
+
+        if wanted("s3"):
+            log(f"S3 billing lag at {S3_RATE} finishes/s for {S3_SECONDS}s")
+            res["scenarios"]["s3"] = {"lag": scenario3_lag(riders)}
+            log(f"  lag: {res['scenarios']['s3']['lag']}")
+            log(f"S3 worker drain of a {BACKLOG}-event backlog")
+            res["scenarios"]["s3"]["backlog"] = scenario3_backlog()
+            log(f"  drain: {res['scenarios']['s3']['backlog']['worker_invoices_per_s']} invoices/s")
+
+        if wanted("s4"):
+            log("S4 page latency at the small scale")
+            s4 = {"small": scenario4(riders[0]), "explain_small": explain_hot_paths(riders[0]["user_id"])}
+            log(f"seeding the large data set ({LARGE_RENTALS} rentals, {LARGE_BIKES} bikes)")
+            res["data_large"] = seed_large()
+            log("S4 page latency at the large scale")
+            s4["large"] = scenario4(riders[0])
+            s4["explain_large"] = explain_hot_paths(riders[0]["user_id"])
+            s4["explain_large_seq_scans"] = sorted(
+                {
+                    f"{name}: {table_name}"
+                    for name, item in s4["explain_large"].items()
+                    for table_name in item["seq_scans"]
+                }
             )
-
-        log(f"S3 billing lag at {S3_RATE} finishes/s for {S3_SECONDS}s")
-        res["scenarios"]["s3"] = {"lag": scenario3_lag(riders)}
-        log(f"  lag: {res['scenarios']['s3']['lag']}")
-        log(f"S3 worker drain of a {BACKLOG}-event backlog")
-        res["scenarios"]["s3"]["backlog"] = scenario3_backlog()
-        log(f"  drain: {res['scenarios']['s3']['backlog']['worker_invoices_per_s']} invoices/s")
-
-        log("S4 page latency at the small scale")
-        s4 = {"small": scenario4(riders[0]), "explain_small": explain_hot_paths(riders[0]["user_id"])}
-        log(f"seeding the large data set ({LARGE_RENTALS} rentals, {LARGE_BIKES} bikes)")
-        res["data_large"] = seed_large()
-        log("S4 page latency at the large scale")
-        s4["large"] = scenario4(riders[0])
-        s4["explain_large"] = explain_hot_paths(riders[0]["user_id"])
-        s4["explain_large_seq_scans"] = sorted(
-            {f"{name}: {t}" for name, item in s4["explain_large"].items() for t in item["seq_scans"]}
-        )
-        res["scenarios"]["s4"] = s4
+            res["scenarios"]["s4"] = s4
     except Exception as exc:  # still write what was measured
         res["error"] = f"{type(exc).__name__}: {exc}"
         log(f"ERROR: {res['error']}")
