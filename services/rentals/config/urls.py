@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("fleet.urls")),
     path("api/", include("rentals.urls")),
     path("api/", include("wallets.urls")),
+    path("api/", include("reservations.urls")),
     path("gbfs/", include("gbfs.urls")),
 ]
 

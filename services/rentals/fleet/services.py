@@ -20,9 +20,15 @@ def _station_for(station_id: uuid.UUID | None) -> Station | None:
 
 def _lock_bike(bike_id: uuid.UUID) -> Bike:
     try:
-        return Bike.objects.select_for_update().get(id=bike_id)
+        bike = Bike.objects.select_for_update().get(id=bike_id)
     except Bike.DoesNotExist:
         raise NotFound("Bike not found.")
+    if bike.status == BikeStatus.RESERVED:
+        # An overdue reservation never blocks an admin either: expire it under this lock first.
+        from reservations.services import reservation_settle_locked_bike
+
+        reservation_settle_locked_bike(bike=bike)
+    return bike
 
 
 @transaction.atomic

@@ -17,6 +17,8 @@ from fleet.models import Bike, BikeStatus, Station
 from fleet.selectors import tariff_in_force
 from outbox.models import OutboxEvent
 from outbox.services import outbox_emit
+from reservations.models import Reservation
+from reservations.services import reservation_claim_for_rent, reservation_consume
 from wallets.selectors import wallet_in_debt
 from wallets.services import wallet_charge_rental
 
@@ -33,10 +35,13 @@ def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _ensure_bike_rentable(*, bike: Bike, user_id: uuid.UUID) -> None:
-    """Extension point: the reservations app lets the rider who reserved a bike rent it."""
-    if bike.status != BikeStatus.AVAILABLE:
+def _ensure_bike_rentable(*, bike: Bike, user_id: uuid.UUID) -> Reservation | None:
+    """Call with the bike locked. A reserved bike is rentable only by the reservation's holder (returned,
+    to be consumed with the rental); an overdue reservation is expired here first and never blocks."""
+    reservation = reservation_claim_for_rent(bike=bike, user_id=user_id)
+    if reservation is None and bike.status != BikeStatus.AVAILABLE:
         raise BikeUnavailable(f"The bike is {bike.status}.")
+    return reservation
 
 
 @transaction.atomic
@@ -52,7 +57,7 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
         raise NotFound("Bike not found.")
     if Rental.objects.filter(user_id=user_id, status=RentalStatus.ACTIVE).exists():
         raise ActiveRentalExists("You already have an active rental.")
-    _ensure_bike_rentable(bike=bike, user_id=user_id)
+    reservation = _ensure_bike_rentable(bike=bike, user_id=user_id)
     now = timezone.now()
     tariff = tariff_in_force(at=now)
     if tariff is None:
@@ -77,6 +82,8 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
         if "rental_one_active_per_bike" in str(exc):
             raise BikeUnavailable("The bike is already rented.")
         raise
+    if reservation is not None:
+        reservation_consume(reservation=reservation, rental=rental)
     bike.status = BikeStatus.RENTED
     bike.station = None
     bike.save(update_fields=["status", "station", "updated_at"])

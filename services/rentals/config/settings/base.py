@@ -49,10 +49,12 @@ INSTALLED_APPS = [
     "rentals",
     "inbox",
     "gbfs",
+    "reservations",
 ]
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    "reservations.middleware.ExpireDueReservationsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,6 +119,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BikeStatusEnum": "fleet.models.BikeStatus",
         "RentalStatusEnum": "rentals.models.RentalStatus",
+        "ReservationStatusEnum": "reservations.models.ReservationStatus",
         "AdminSettableBikeStatusEnum": ["available", "maintenance"],
     },
     "SWAGGER_UI_SETTINGS": {
@@ -153,7 +156,23 @@ INVOICES_BUCKET = env("INVOICES_BUCKET", "invoices")
 INVOICE_URL_TTL_SECONDS = env_int("INVOICE_URL_TTL_SECONDS", 300)
 
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8080")
-RESERVATION_MINUTES = env_int("RESERVATION_MINUTES", 10)
+
+
+def env_positive_float(name: str, default: float) -> float:
+    raw = env(name)
+    try:
+        value = default if raw is None else float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}")
+    if not value > 0 or value == float("inf"):
+        raise ImproperlyConfigured(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+# Fractional minutes are allowed (e.g. 0.05 = 3 s) so a test stack can watch real expiry quickly.
+RESERVATION_MINUTES = env_positive_float("RESERVATION_MINUTES", 10)
+RESERVATION_SWEEP_SECONDS = env_positive_float("RESERVATION_SWEEP_SECONDS", 15)
+RESERVATION_SWEEP_BATCH_SIZE = env_int("RESERVATION_SWEEP_BATCH_SIZE", 200)
 
 LOG_LEVEL = (env("LOG_LEVEL", "INFO") or "INFO").upper()
 LOGGING = {
