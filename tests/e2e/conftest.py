@@ -39,19 +39,19 @@ def _maildir(path: str) -> Maildir:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "faults: stops/kills stack processes; runs last")
     config.addinivalue_line("markers", "admin: needs ADMIN_EMAIL/ADMIN_PASSWORD")
-    config.addinivalue_line("markers", "late: runs after the other non-fault tests")
+    config.addinivalue_line("markers", "late: runs at the very end (needs session-start tokens expired)")
 
 
 MODULE_ORDER = ["test_journeys", "test_races", "test_bad_input", "test_contract_fuzz"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Journeys first (they show the basics work), then races, bad input and fuzzing; `late` tests need
-    # tokens issued at session start to have expired; fault tests disturb the stack, so they run last.
+    # Journeys first (they show the basics work), then races, bad input and fuzzing; fault tests disturb
+    # the stack, so they come after those; `late` tests (harmless) need the session-start token expired.
     def key(item: pytest.Item) -> tuple[int, int]:
-        if item.get_closest_marker("faults"):
-            return (3, 0)
         if item.get_closest_marker("late"):
+            return (3, 0)
+        if item.get_closest_marker("faults"):
             return (2, 0)
         module = item.module.__name__ if item.module else ""
         return (1, MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER))
@@ -97,9 +97,9 @@ def api(gateway_url: str) -> Iterator[Api]:
     client.close()
 
 
-@pytest.fixture(scope="session")
-def poll() -> Callable:
-    """wait_until(pred, timeout): poll until pred() is truthy, return its value."""
+@pytest.fixture(scope="session", name="wait_until")
+def wait_until_fixture() -> Callable:
+    """wait_until(pred, timeout): poll until pred() is truthy, return its value (or fail after timeout s)."""
     return wait_until
 
 

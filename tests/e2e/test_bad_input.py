@@ -430,10 +430,10 @@ def test_expired_access_token_is_refused(gateway_url, early_token):
         pytest.skip("no token was issued at session start (MAIL_DIR or GATEWAY_URL unset)")
     token, exp = early_token
     remaining = exp - time.time()
-    if remaining > 60:
+    if remaining > 150:
         pytest.skip(f"the session-start token is valid for {remaining:.0f}s more; run the whole suite")
     if remaining > -1:
-        time.sleep(remaining + 1.5)
+        time.sleep(remaining + 10)  # verifiers may allow a few seconds of clock-skew leeway (rentals: 5 s)
     headers = {"Authorization": f"Bearer {token}"}
     assert_problem(requests.get(gateway_url + "/api/auth/me", headers=headers, timeout=30), 401)
     assert_problem(requests.get(gateway_url + "/api/wallet", headers=headers, timeout=30), 401)

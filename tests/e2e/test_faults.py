@@ -218,6 +218,7 @@ def test_rabbitmq_stopped_while_finishing(stack, crew, fleet, gateway_url):
           f"billed_after_restart_in={waited:.1f}s {result['counts']}")  # fmt: skip
     assert result["problems"] == []
     assert result["counts"] == {"rentals": total, "billed": total, "charges": total, "invoices": total}
+    assert readiness == {503: 1}, f"/api/readyz while the broker was down: {dict(readiness)}"
 
 
 def test_worker_killed_mid_batch(stack, crew, fleet):

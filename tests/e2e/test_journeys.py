@@ -20,7 +20,7 @@ from e2e_support import (
 )
 
 
-def test_rider_journey(gateway_url, register_and_confirm, fleet, mailbox, poll):
+def test_rider_journey(gateway_url, register_and_confirm, fleet, mailbox, wait_until):
     # register → confirmation mail → confirm → log in (inside the fixture helper)
     rider = register_and_confirm("journey")
     api = rider.api()
@@ -71,7 +71,7 @@ def test_rider_journey(gateway_url, register_and_confirm, fleet, mailbox, poll):
 
     # billed within seconds
     started = time.monotonic()
-    billed = wait_billed(api, rental["id"], poll)
+    billed = wait_billed(api, rental["id"], wait_until)
     print(f"rider journey: billed {time.monotonic() - started:.1f}s after finishing, cost {billed['cost']}")
     cost = billed["cost"]
     assert isinstance(cost["amount"], int) and cost["amount"] >= 0
@@ -131,13 +131,15 @@ def test_rider_journey(gateway_url, register_and_confirm, fleet, mailbox, poll):
     assert_problem(refresh(gateway_url, first_refresh), 401)
 
 
-def test_debt_blocks_renting_until_signed_top_up(gateway_url, rider, fleet, poll, top_up, webhook_secret):
+def test_debt_blocks_renting_until_signed_top_up(
+    gateway_url, rider, fleet, wait_until, top_up, webhook_secret
+):
     api = rider.api()
     first, second = fleet.bikes(2)
     rental = rent(api, first["id"])
     time.sleep(1.2)
     assert api.post(f"/api/rentals/{rental['id']}/finish", json={}).status_code == 200
-    billed = wait_billed(api, rental["id"], poll)
+    billed = wait_billed(api, rental["id"], wait_until)
     balance = wallet_balance(api)
     if billed["cost"]["amount"] == 0:
         pytest.skip("the tariff in force charges nothing for a short ride: cannot create a debt")
@@ -170,7 +172,7 @@ def test_debt_blocks_renting_until_signed_top_up(gateway_url, rider, fleet, poll
 
 
 @pytest.mark.admin
-def test_operator_journey(gateway_url, admin, register_and_confirm, poll):
+def test_operator_journey(gateway_url, admin, register_and_confirm, wait_until):
     admin_api = admin.api()
     victim = register_and_confirm("disabled")
     victim_api = victim.api()
@@ -233,7 +235,7 @@ def test_operator_journey(gateway_url, admin, register_and_confirm, poll):
         return [response] if response.status_code == 403 else None  # a 4xx Response is falsy
 
     started = time.monotonic()
-    (response,) = poll(refused, 15, interval=0.25, message="rentals refusing the disabled rider")
+    (response,) = wait_until(refused, 15, interval=0.25, message="rentals refusing the disabled rider")
     print(f"operator journey: rentals refused the disabled rider after {time.monotonic() - started:.1f}s")
     assert_problem(response, 403, "account-disabled")
     rent_attempt = requests.post(

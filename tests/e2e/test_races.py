@@ -90,7 +90,7 @@ def test_one_rider_twenty_bikes(gateway_url, rider, fleet):
     assert api.post(f"/api/rentals/{history[0]['id']}/finish", json={}).status_code == 200
 
 
-def test_concurrent_finish_bills_once(gateway_url, rider, fleet, poll, top_up):
+def test_concurrent_finish_bills_once(gateway_url, rider, fleet, wait_until, top_up):
     top_up(rider.id, 10_000)
     api = rider.api()
     (bike,) = fleet.bikes(1)
@@ -114,7 +114,7 @@ def test_concurrent_finish_bills_once(gateway_url, rider, fleet, poll, top_up):
     assert {b["id"] for b in bodies} == {rental["id"]}
     assert len({b["ended_at"] for b in bodies}) == 1, "every finish must return the same end time"
 
-    billed = wait_billed(api, rental["id"], poll)
+    billed = wait_billed(api, rental["id"], wait_until)
     time.sleep(3)  # give a duplicate event time to arrive and (wrongly) charge again
     charges = [e for e in ledger(api) if e["kind"] == "rental_charge" and e["reference"] == rental["id"]]
     history = [r for r in api.get("/api/rentals?page_size=100").json()["results"] if r["id"] == rental["id"]]
