@@ -1,4 +1,4 @@
--- A billing backlog: :count finished, unbilled rentals of the registered bench riders (idx < :registered)
+-- A billing backlog: :count finished, unbilled rentals (duration_seconds = 900 marks them) of the registered bench riders (idx < :registered)
 -- plus their rental.finished outbox rows (the relay publishes them; the envelope matches
 -- contracts/events/rental.finished.v1.schema.json and rentals.services.rental_finished_event_data).
 BEGIN;
