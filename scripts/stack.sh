@@ -145,7 +145,7 @@ EOF
       JWT_ISSUER JWT_AUDIENCE JWT_ACCESS_TTL_SECONDS JWT_REFRESH_TTL_SECONDS AWS_S3_PUBLIC_ENDPOINT_URL \
       GBFS_PUBLIC_BASE_URL GBFS_SYSTEM_ID GBFS_SYSTEM_NAME GBFS_OPERATOR GBFS_TIMEZONE GBFS_LANGUAGES \
       GBFS_OPENING_HOURS GBFS_FEED_CONTACT_EMAIL GBFS_LICENSE_URL GBFS_STATUS_TTL GBFS_INFO_TTL \
-      RESERVATION_SWEEP_SECONDS AUTH_LOGIN_RATE_PER_IP AUTH_LOGIN_RATE_PER_ACCOUNT BILLING_PREFETCH; do
+      RESERVATION_SWEEP_SECONDS RESERVATION_SWEEP_BATCH_SIZE AUTH_LOGIN_RATE_PER_IP AUTH_LOGIN_RATE_PER_ACCOUNT BILLING_PREFETCH; do
       [[ -n "${!v:-}" ]] && printf "export %s=%q\n" "$v" "${!v}" >>"$f"
     done
     true
@@ -388,6 +388,7 @@ start_app() { # start_app PROCESS
     auth-relay) (svc_env auth; spawn auth-relay "$ROOT/services/auth" .venv/bin/python manage.py outbox_relay) ;;
     rentals-relay) (svc_env rentals; spawn rentals-relay "$ROOT/services/rentals" .venv/bin/python manage.py outbox_relay) ;;
     rentals-consumer) (svc_env rentals; spawn rentals-consumer "$ROOT/services/rentals" .venv/bin/python manage.py consume_events) ;;
+    rentals-sweeper) (svc_env rentals; spawn rentals-sweeper "$ROOT/services/rentals" .venv/bin/python manage.py sweep_reservations) ;;
     billing-worker)
       (export CONTRACTS_DIR="$ROOT/contracts"; spawn billing-worker "$ROOT/services/billing-worker" \
         .venv/bin/celery -A billing worker --loglevel=INFO --concurrency="${BILLING_CONCURRENCY:-4}" \
@@ -424,7 +425,7 @@ gateway_up() {
 }
 
 WEB_PROCS="auth-web rentals-web"
-WORKER_PROCS="auth-relay rentals-relay rentals-consumer billing-worker billing-beat"
+WORKER_PROCS="auth-relay rentals-relay rentals-consumer rentals-sweeper billing-worker billing-beat"
 INFRA_PROCS="postgres epmd rabbitmq seaweedfs smtp"
 
 infra_up() {

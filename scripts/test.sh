@@ -26,6 +26,8 @@ ADMIN_PASSWORD="test-$(python3 -c 'import secrets; print(secrets.token_urlsafe(1
 export ADMIN_PASSWORD
 # Short cache windows so the e2e suite sees fleet changes in GBFS status feeds within seconds.
 export GBFS_STATUS_TTL=5
+# Reservations last 15 s on the test stack so the e2e suite can watch one expire in real time.
+export RESERVATION_MINUTES=0.25 RESERVATION_SWEEP_SECONDS=5
 $STACK reset test >/dev/null 2>&1 || true
 trap '$STACK down test >/dev/null 2>&1 || true' EXIT
 $STACK infra-up test || { echo "test stack infrastructure failed to start"; exit 1; }
