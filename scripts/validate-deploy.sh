@@ -90,12 +90,97 @@ done
 gateway_check() {
     local prefix="$WORK/nginx"
     GATEWAY_LISTEN=127.0.0.1:18080 AUTH_UPSTREAM=127.0.0.1:18001 RENTALS_UPSTREAM=127.0.0.1:18002 \
+        AUTH_TOKEN_RATE=60r/m AUTH_TOKEN_BURST=30 \
         CORS_ALLOWED_ORIGINS_REGEX='^https?://(localhost|127\.0\.0\.1)(:[0-9]+)?$' \
         sh gateway/render.sh gateway/nginx.conf "$prefix" &&
         nginx -t -q -p "$prefix" -c "$prefix/nginx.conf" -e stderr
 }
+# Runs the rendered gateway on a free port (upstreams: a closed port) and checks that every response nginx
+# makes itself (bad requests, TRACE/CONNECT/unknown methods, long URI, large headers, no upstream) is
+# problem+json, and that AUTH_TOKEN_RATE/AUTH_TOKEN_BURST reach limit_req.
+gateway_errors_check() {
+    local prefix="$WORK/nginx-run" port dead pid rc
+    read -r port dead < <("$TOOLS/python" -c 'import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))')
+    GATEWAY_LISTEN=127.0.0.1:$port AUTH_UPSTREAM=127.0.0.1:$dead RENTALS_UPSTREAM=127.0.0.1:$dead \
+        AUTH_TOKEN_RATE=7r/m AUTH_TOKEN_BURST=3 CORS_ALLOWED_ORIGINS_REGEX='^https://app\.example$' \
+        sh gateway/render.sh gateway/nginx.conf "$prefix" || return 1
+    grep -q 'rate=7r/m;' "$prefix/nginx.conf" && grep -q 'burst=3 nodelay;' "$prefix/nginx.conf" ||
+        { echo "AUTH_TOKEN_RATE/AUTH_TOKEN_BURST not rendered into limit_req"; return 1; }
+    nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" -g 'daemon off;' >"$prefix/access.log" 2>&1 &
+    pid=$!
+    "$TOOLS/python" - "$port" <<'PY'
+import json, socket, sys, time
+port = int(sys.argv[1])
+def raw(request: bytes) -> tuple[int, dict, bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+for _ in range(50):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.1)
+close = b"Host: gw\r\nConnection: close\r\n"
+cases = [
+    ("TRACE", b"TRACE /api/bikes HTTP/1.1\r\n" + close + b"\r\n", 405),
+    ("CONNECT", b"CONNECT /api/bikes HTTP/1.1\r\n" + close + b"\r\n", 405),
+    ("CONNECT authority-form", b"CONNECT velo.example:443 HTTP/1.1\r\n" + close + b"\r\n", 400),
+    ("unknown method", b"FROB /api/bikes HTTP/1.1\r\n" + close + b"\r\n", 405),
+    ("lower-case method", b"get /api/bikes HTTP/1.1\r\n" + close + b"\r\n", 400),
+    ("garbage request line", b"GARBAGE\r\n\r\n", 400),
+    ("missing Host", b"GET /api/bikes HTTP/1.1\r\nConnection: close\r\n\r\n", 400),
+    ("bad Content-Length", b"POST /api/rentals HTTP/1.1\r\n" + close + b"Content-Length: x\r\n\r\n", 400),
+    ("URI too long", b"GET /api/" + b"a" * 9000 + b" HTTP/1.1\r\n" + close + b"\r\n", 414),
+    ("header too large", b"GET /api/bikes HTTP/1.1\r\n" + close + b"X-Big: " + b"a" * 20000 + b"\r\n\r\n", 431),
+    ("unknown Transfer-Encoding", b"POST /api/rentals HTTP/1.1\r\n" + close + b"Transfer-Encoding: gzip\r\n\r\n", 501),
+    ("HTTP/3.0 request line", b"GET /api/bikes HTTP/3.0\r\n" + close + b"\r\n", 505),
+    ("no route", b"GET /nope HTTP/1.1\r\n" + close + b"\r\n", 404),
+    ("internal error page", b"GET /_gateway/errors/bad-request HTTP/1.1\r\n" + close + b"\r\n", 404),
+    ("upstream down", b"GET /api/bikes HTTP/1.1\r\n" + close + b"\r\n", 503),
+] + [
+    (f"token {i}", b"POST /api/auth/token HTTP/1.1\r\n" + close + b"Content-Length: 0\r\n\r\n", 503) for i in range(4)
+] + [("token over burst", b"POST /api/auth/token HTTP/1.1\r\n" + close + b"Content-Length: 0\r\n\r\n", 429)]
+failures = 0
+for name, request, expected in cases:
+    status, headers, body = raw(request)
+    problem = {}
+    try:
+        problem = json.loads(body)
+    except ValueError:
+        pass
+    ok = (
+        status == expected
+        and headers.get("content-type") == "application/problem+json"
+        and set(problem) == {"type", "title", "status", "detail", "instance", "request_id"}
+        and problem["status"] == expected
+        and problem["type"].startswith("https://velo.example/problems/")
+        and problem["request_id"] == headers.get("x-request-id")
+    )
+    if expected == 405:
+        ok = ok and "TRACE" not in headers.get("allow", "TRACE")
+    if not ok:
+        failures += 1
+        print(f"{name}: got {status} {headers.get('content-type')} {body[:200]!r}, expected {expected} problem+json")
+sys.exit(1 if failures else 0)
+PY
+    rc=$?
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return $rc
+}
 if command -v nginx >/dev/null 2>&1; then
     check "nginx -t on rendered gateway/nginx.conf" gateway_check
+    check "gateway: nginx-made errors are problem+json; token rate from the template" gateway_errors_check
 else
     n=$((n + 1))
     echo "FAIL nginx -t on rendered gateway/nginx.conf"
