@@ -1096,40 +1096,70 @@ def scenario4(rider: dict) -> dict:
     return out
 
 
-EXPLAINS = {
-    "history_page1": "SELECT * FROM rentals_rental WHERE user_id = '{u}' "
-    "ORDER BY started_at DESC, id DESC LIMIT 21",
-    "history_page2": "SELECT * FROM rentals_rental WHERE user_id = '{u}' AND (started_at < '{ts}' OR "
-    "(started_at = '{ts}' AND id < '{rid}')) ORDER BY started_at DESC, id DESC LIMIT 21",
-    "bikes_page1": "SELECT * FROM fleet_bike WHERE status IN ('available') "
-    "ORDER BY number ASC, id ASC LIMIT 21",
-    "bikes_page2": "SELECT * FROM fleet_bike WHERE status IN ('available') AND (number > 'BB050000' OR "
-    "(number = 'BB050000' AND id > '{bid}')) ORDER BY number ASC, id ASC LIMIT 21",
-    "stations_page1": "SELECT s.*, count(b.id) FILTER (WHERE b.status = 'available') AS available_bikes, "
-    "count(b.id) FILTER (WHERE NOT b.status = 'retired') AS docked_bikes "
-    "FROM fleet_station s LEFT JOIN fleet_bike b ON b.station_id = s.id WHERE s.is_active "
-    "GROUP BY s.id ORDER BY s.name ASC, s.id ASC LIMIT 21",
-    "auth_rider_check": "SELECT is_deactivated FROM riders_rider WHERE user_id = '{u}' LIMIT 1",
-    "rent_active_check": "SELECT 1 FROM rentals_rental WHERE status = 'active' AND user_id = '{u}' LIMIT 1",
-    "rent_wallet_debt": "SELECT 1 FROM wallets_wallet WHERE balance < 0 AND user_id = '{u}' LIMIT 1",
+PROBE_PATHS = [
+    "/api/rentals+next",
+    "/api/bikes+next",
+    "/api/stations",
+    "/gbfs/v3/station_information.json",
+    "/gbfs/v3/station_status.json",
+    "/gbfs/v3/vehicle_status.json",
+]
+# The rent/finish lookups (pgbench runs the whole transactions; these are the per-rider probes).
+EXTRA_EXPLAINS = {
+    "rent: active rental check": "SELECT 1 AS a FROM rentals_rental WHERE status = 'active' "
+    "AND user_id = '{u}' LIMIT 1",
+    "rent: wallet debt check": "SELECT 1 AS a FROM wallets_wallet WHERE balance < 0 "
+    "AND user_id = '{u}' LIMIT 1",
 }
+BIG_TABLE_ROWS = 10_000
 
 
-def explain_hot_paths(user_id: str) -> dict:
-    row = psql(
-        f"SELECT started_at, id FROM rentals_rental WHERE user_id = '{user_id}' "
-        "ORDER BY started_at DESC, id DESC OFFSET 19 LIMIT 1"
-    ).strip()
-    ts, rid = [*row.split("|"), "", ""][:2] if row else ("2026-01-01", uid("brn-", 0))
+def probe(token: str, *, gbfs_cache: bool, n: int, paths: list[str] | None = None) -> dict:
+    """bench/experiments/probe.py in the rentals venv: exact SQL and in-process time per path."""
+    env = dict(rentals_env(), PYTHONPATH=".", LOG_LEVEL="WARNING")
+    if not gbfs_cache:
+        env["GBFS_CACHE"] = "off"
+    out = sh(
+        [
+            str(RENTALS_VENV / "python"),
+            str(BENCH / "experiments" / "probe.py"),
+            token,
+            str(n),
+            *(paths or PROBE_PATHS),
+        ],
+        env=env,
+        cwd=ROOT / "services" / "rentals",
+        timeout=600,
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def explain_hot_paths(token: str, user_id: str, probed: dict) -> dict:
+    """EXPLAIN (ANALYZE, BUFFERS) of every SELECT the probed paths ran; seq scans on big tables flagged."""
+    sizes = dict(
+        line.split("|")
+        for line in psql(
+            "SELECT relname, reltuples::bigint FROM pg_class WHERE relkind = 'r' "
+            "AND relnamespace = 'public'::regnamespace"
+        ).splitlines()
+        if "|" in line
+    )
+    statements = []
+    for path, item in probed.items():
+        for i, sql in enumerate(item["sql"]):
+            sql = re.sub(r"^DECLARE .*? CURSOR WITH HOLD FOR ", "", sql)
+            if sql.lstrip().upper().startswith("SELECT"):
+                statements.append((f"{path} #{i}", sql))
+    statements += [(name, sql.format(u=user_id)) for name, sql in EXTRA_EXPLAINS.items()]
     out = {}
-    for name, template in EXPLAINS.items():
-        sql = template.format(u=user_id, ts=ts, rid=rid, bid=uid("bbk-", 50000))
+    for name, sql in statements:
         plan = psql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
         seq = sorted(set(re.findall(r"Seq Scan on (\w+)", plan)))
         exec_ms = re.search(r"Execution Time: ([\d.]+) ms", plan)
         out[name] = {
             "sql": sql,
-            "seq_scans": seq,
+            "seq_scans": [f"{t} (~{sizes.get(t, '?')} rows)" for t in seq],
+            "seq_scans_big": [t for t in seq if int(sizes.get(t, 0) or 0) >= BIG_TABLE_ROWS],
             "execution_ms": float(exec_ms.group(1)) if exec_ms else None,
             "plan": plan.strip().splitlines(),
         }
@@ -1382,12 +1412,40 @@ def table(res: dict) -> str:
                 )
         elif gb:
             rows.append(("S4 GBFS feeds", str(gb), "", "", "≤200ms", "NO"))
+        for path, item in s4.get("probe_small", {}).items():
+            if not path.startswith("/gbfs/"):
+                continue
+            big = s4.get("probe_large", {}).get(path, {})
+            rows.append(
+                (
+                    f"S4 GBFS uncached {path.rsplit('/', 1)[-1]}",
+                    f"build p50 {item['inprocess_p50_ms']} ms (10k bikes) → "
+                    f"{big.get('inprocess_p50_ms')} ms (large), {item['bytes']} B",
+                    "",
+                    "",
+                    "≤200ms at 10k",
+                    ok(item["inprocess_p50_ms"] is not None and item["inprocess_p50_ms"] <= 200),
+                )
+            )
+        exp = s4.get("probe_large_with_last_trip_index", {}).get("/gbfs/v3/vehicle_status.json")
+        if exp:
+            before = s4.get("probe_large", {}).get("/gbfs/v3/vehicle_status.json", {})
+            rows.append(
+                (
+                    "S4 vehicle_status + last-trip index",
+                    f"build p50 {before.get('inprocess_p50_ms')} → {exp['inprocess_p50_ms']} ms (large)",
+                    "",
+                    f"x{ratio(exp['inprocess_p50_ms'], before.get('inprocess_p50_ms'))}",
+                    "experiment",
+                    "-",
+                )
+            )
         seq = s4.get("explain_large_seq_scans")
         if seq is not None:
             rows.append(
                 (
-                    "S4 EXPLAIN hot paths @1M",
-                    "seq scans: " + (", ".join(seq) or "none"),
+                    f"S4 EXPLAIN @{res.get('data_large', {}).get('rentals')} rentals",
+                    f"seq scans on tables ≥{BIG_TABLE_ROWS} rows: " + (", ".join(seq) or "none"),
                     "",
                     "",
                     "none",
@@ -1572,17 +1630,34 @@ def main() -> int:
 
         if wanted("s4"):
             log("S4 page latency at the small scale")
-            s4 = {"small": scenario4(riders[0]), "explain_small": explain_hot_paths(riders[0]["user_id"])}
+            token, user_id = riders[0]["access"], riders[0]["user_id"]
+            probe_n = 5 if QUICK else 20
+            s4 = {"small": scenario4(riders[0])}
+            s4["probe_small"] = probe(token, gbfs_cache=False, n=probe_n)
+            s4["explain_small"] = explain_hot_paths(token, user_id, s4["probe_small"])
             log(f"seeding the large data set ({LARGE_RENTALS} rentals, {LARGE_BIKES} bikes)")
             res["data_large"] = seed_large()
             log("S4 page latency at the large scale")
             s4["large"] = scenario4(riders[0])
-            s4["explain_large"] = explain_hot_paths(riders[0]["user_id"])
+            s4["probe_large"] = probe(token, gbfs_cache=False, n=probe_n)
+            s4["explain_large"] = explain_hot_paths(token, user_id, s4["probe_large"])
+            # Before/after of the proposed index for vehicle_status's last-trip subquery (bench DB only,
+            # dropped again right after).
+            index = "bench_exp_rental_last_trip_idx"
+            psql(
+                f"CREATE INDEX IF NOT EXISTS {index} ON rentals_rental (bike_id, ended_at DESC, id DESC) "
+                "WHERE status = 'finished'"
+            )
+            try:
+                vs = "/gbfs/v3/vehicle_status.json"
+                s4["probe_large_with_last_trip_index"] = probe(token, gbfs_cache=False, n=probe_n, paths=[vs])
+            finally:
+                psql(f"DROP INDEX IF EXISTS {index}")
             s4["explain_large_seq_scans"] = sorted(
                 {
                     f"{name}: {table_name}"
                     for name, item in s4["explain_large"].items()
-                    for table_name in item["seq_scans"]
+                    for table_name in item["seq_scans_big"]
                 }
             )
             res["scenarios"]["s4"] = s4

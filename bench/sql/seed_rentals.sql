@@ -1,5 +1,6 @@
 -- Finished, already billed rentals :from..:to over bikes 1..:nbikes, spread over the 1000 riders of
--- bench.riders (rental n belongs to rider n % 1000), one every 30 s going back from 2026-11-01.
+-- bench.riders (rental n belongs to rider n % 1000, except that rider 0, whose history scenario 4 pages,
+-- gets every 100th rental: 1 % of the table), one every 30 s going back from 2026-11-01.
 -- Billed so that billing's reconciliation never re-emits them.
 WITH t AS (
     SELECT id, jsonb_build_object('id', id::text, 'name', name, 'unlock_fee', unlock_fee,
@@ -20,5 +21,5 @@ SELECT md5('brn-' || n)::uuid, r.user_id, r.email, r.name, md5('bbk-' || x.b)::u
 FROM generate_series(:from, :to) AS n
 CROSS JOIN LATERAL (SELECT 1 + ((n::bigint * 7919) % :nbikes)::int AS b,
                            timestamptz '2026-11-01 00:00:00+00' - n * interval '30 seconds' AS ts) AS x
-JOIN bench.riders AS r ON r.idx = n % 1000
+JOIN bench.riders AS r ON r.idx = CASE WHEN n % 100 = 0 THEN 0 ELSE n % 1000 END
 CROSS JOIN t;
