@@ -1196,7 +1196,51 @@ def token_verify_cost(token: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def login_load(port: int, riders: list[dict], clients: int, seconds: float) -> dict:
+def auth_argon2_experiment(riders: list[dict], seconds: float) -> dict:
+    """Login throughput and auth-web RSS with bench/experiments/argon2_owasp.py (stack's model, 2x4)."""
+    auth_dir = ROOT / "services" / "auth"
+    env = dict(
+        os.environ,
+        DATABASE_URL=os.environ["AUTH_DATABASE_URL"],
+        DJANGO_SECRET_KEY=os.environ["AUTH_DJANGO_SECRET_KEY"],
+        DJANGO_SETTINGS_MODULE="auth_settings_argon2_owasp",
+        CONTRACTS_DIR=str(ROOT / "contracts"),
+        AUTH_STATIC_ROOT=str(RUN / "static" / "auth"),
+        PYTHONPATH=str(BENCH / "experiments"),
+    )
+    cmd = [
+        str(auth_dir / ".venv" / "bin" / "gunicorn"),
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{AUTH_PORT}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        "2",
+        "--threads",
+        "4",
+        *GUNICORN_COMMON,
+    ]
+    stack("stop", "auth-web", "bench")
+    proc = Spawned("auth-argon2-owasp", cmd, cwd=auth_dir, env=env)
+    try:
+        wait_http(AUTH_PORT, "/readyz", proc=proc)
+        client = Client(AUTH_PORT)
+        for rider in riders:  # first login re-hashes with the new parameters
+            client.request(
+                "POST", "/api/auth/token", body={"email": rider["email"], "password": RIDER_PASSWORD}
+            )
+        out = login_load(AUTH_PORT, riders, clients=4, seconds=seconds, groups={"auth-web": proc.pid})
+    finally:
+        proc.stop()
+        stack("start", "auth-web", "bench")
+        wait_http(AUTH_PORT, "/readyz")
+    return out
+
+
+def login_load(
+    port: int, riders: list[dict], clients: int, seconds: float, groups: dict | None = None
+) -> dict:
     stats = CycleStats()
     stop = threading.Event()
 
@@ -1210,7 +1254,7 @@ def login_load(port: int, riders: list[dict], clients: int, seconds: float) -> d
             stats.add("login", status, took)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    with RssSampler(stack_groups()) as sampler:
+    with RssSampler(groups or stack_groups()) as sampler:
         start = time.perf_counter()
         for t in threads:
             t.start()
@@ -1476,6 +1520,19 @@ def table(res: dict) -> str:
                     "-",
                 )
             )
+        exp = s5.get("login_direct_argon2_owasp")
+        if exp:
+            rss = exp["rss"]["auth-web"]["max_rss_mb"]
+            rows.append(
+                (
+                    "S5 login, argon2 19MiB/t2/p1",
+                    f"{exp['ok_per_s']} logins/s p50 {exp['p50_ms']} ms, auth-web RSS {rss} MB",
+                    "",
+                    f"x{ratio(exp['ok_per_s'], s5['login_direct']['ok_per_s'])}",
+                    "experiment",
+                    "-",
+                )
+            )
         tv = s5["token_verify"]
         rows.append(
             (
@@ -1600,6 +1657,8 @@ def main() -> int:
             if not QUICK:
                 s5["login_gateway"] = login_load(GATEWAY_PORT, riders, clients=4, seconds=5)
                 s5["login_gateway"].pop("rss")
+                log("S5 login with Argon2id at OWASP parameters (bench/experiments overlay)")
+                s5["login_direct_argon2_owasp"] = auth_argon2_experiment(riders, seconds=10)
             res["scenarios"]["s5"] = s5
 
         if wanted("s2"):
