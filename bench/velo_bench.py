@@ -1309,7 +1309,7 @@ def ratio(a, b) -> float | None:
     return round(a / b, 3) if a is not None and b else None
 
 
-def table(res: dict) -> str:
+def table(res: dict, markdown: bool = False) -> str:
     ce = {"nginx": {}, "bare_django": {}, "pgbench": {}, **res["ceilings"]}
     bare32 = ce["bare_django"].get(STACK_MODEL, {}).get("c32", {}).get("rps")
     nginx32 = ce["nginx"].get("c32", {}).get("rps")
@@ -1581,6 +1581,10 @@ def table(res: dict) -> str:
         rows.append(
             (f"ceiling pgbench rent+finish {key}", f"{item['cycles_per_s']} cycles/s", "", "", "", "")
         )
+    if markdown:
+        cells = [[str(v).replace("|", "/") for v in r] for r in rows]
+        head = "| " + " | ".join(cells[0]) + " |\n|" + "---|" * 6
+        return head + "\n" + "\n".join("| " + " | ".join(r) + " |" for r in cells[1:])
     widths = [max(len(str(r[i])) for r in rows) for i in range(6)]
     lines = []
     for i, r in enumerate(rows):
@@ -1734,6 +1738,7 @@ def main() -> int:
     path.write_text(json.dumps(res, indent=2, default=str))
     try:
         print(table(res))
+        path.with_suffix(".md").write_text(table(res, markdown=True) + "\n")
     except Exception as exc:
         print(f"(table incomplete: {exc})")
     print(
