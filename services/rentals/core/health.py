@@ -6,9 +6,29 @@ import pika
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+
+from core.problems import problem_response
 
 logger = logging.getLogger(__name__)
+
+
+def require_GET(view):
+    """Like Django's require_GET, but the 405 is problem+json like every other error here."""
+
+    def wrapped(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = problem_response(
+                request=request,
+                status=405,
+                slug="method-not-allowed",
+                title="Method not allowed",
+                detail=f"Method {request.method} is not allowed here.",
+            )
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 @require_GET

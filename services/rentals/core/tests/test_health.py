@@ -27,3 +27,12 @@ def test_readyz_is_503_when_broker_is_down(client):
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] == "fail"
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/api/healthz", "/api/readyz"])
+def test_probes_refuse_other_methods_with_problem_json(client, path):
+    response = client.delete(path)
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json()["type"].endswith("/method-not-allowed")
