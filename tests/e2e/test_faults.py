@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from e2e_support import env, ledger, wait_until, wallet_balance
+from e2e_support import env, ledger, login, wait_until, wallet_balance
 
 pytestmark = pytest.mark.faults
 
@@ -293,28 +293,32 @@ def test_postgres_restart_under_light_load(stack, crew, fleet, gateway_url):
     worker.start()
     readiness_down = {}
     try:
-        time.sleep(1)
-        stack("stop", "postgres", signal="INT")  # fast shutdown: open sessions are ended, no crash recovery
+        try:
+            time.sleep(1)
+            stack("stop", "postgres", signal="INT")  # fast shutdown: sessions are ended, no crash recovery
+            for path in ("/api/readyz", "/api/auth/readyz"):
+                wait_until(lambda p=path: ready(p) == 503, 20, interval=0.5, message=f"{path} → 503")
+                readiness_down[path] = ready(path)
+            time.sleep(2)
+        finally:
+            stack("start", "postgres")
+        started = time.monotonic()
         for path in ("/api/readyz", "/api/auth/readyz"):
-            wait_until(lambda p=path: ready(p) == 503, 20, interval=0.5, message=f"{path} → 503")
-            readiness_down[path] = ready(path)
+            wait_until(
+                lambda p=path: ready(p) == 200, 90, interval=0.5, message=f"{path} → 200 after the restart"
+            )
+        recovered_in = time.monotonic() - started
         time.sleep(2)
     finally:
-        stack("start", "postgres")
-    started = time.monotonic()
-    for path in ("/api/readyz", "/api/auth/readyz"):
-        wait_until(
-            lambda p=path: ready(p) == 200, 90, interval=0.5, message=f"{path} → 200 after the restart"
-        )
-    recovered_in = time.monotonic() - started
-    time.sleep(2)
-    stop_load.set()
-    worker.join(timeout=30)
+        stop_load.set()
+        worker.join(timeout=30)
 
     # real work afterwards: reads, a login, and a rental that gets billed (relay, worker, consumer recovered)
     api = rider.api()
     assert api.get("/api/wallet").status_code == 200
     assert api.get("/api/auth/me").status_code == 200
+    relogin = login(gateway_url, rider.email, rider.password)
+    assert relogin.status_code == 200, relogin.text[:300]
     before = balances([(rider, bike)])
     rental_ids = {rider.id: ride(rider, bike, station_id, rounds=1)}
     wait_all_billed([(rider, bike)], rental_ids, 1, timeout=120)
