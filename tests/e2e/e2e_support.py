@@ -68,9 +68,13 @@ def assert_problem(
         f"{content_type!r}, not {PROBLEM_JSON}: {response.text[:300]}"
     )
     body = response.json()
-    for key in ("type", "title", "status", "detail"):
+    for key in ("type", "title", "status", "detail", "instance", "request_id"):
         assert key in body, f"problem body lacks {key!r}: {body}"
     assert body["status"] == response.status_code, body
+    header_id = response.headers.get("X-Request-ID")
+    assert header_id and body["request_id"] == header_id, (
+        f"request_id {body['request_id']!r} differs from the X-Request-ID header {header_id!r}"
+    )
     if slug is not None:
         assert body["type"].rstrip("/").endswith("/" + slug), (
             f"expected problem type {slug!r}, got {body['type']!r}"
