@@ -17,7 +17,9 @@ def problem_json_for_errors(ctx, response, case):
             f"{response.status_code} answered with content type {content_type!r}, not {PROBLEM_JSON}"
         )
     body = response.json()
-    missing = [key for key in ("type", "title", "status", "detail") if key not in body]
+    missing = [
+        key for key in ("type", "title", "status", "detail", "instance", "request_id") if key not in body
+    ]
     if missing:
         raise AssertionError(f"problem body lacks {missing}")
     if body["status"] != response.status_code:
