@@ -1073,9 +1073,29 @@ def gbfs_feeds() -> dict[str, str] | None:
     return out
 
 
+def deep_history_cursor(user_id: str, fraction: float = 0.9) -> tuple[str, int, int]:
+    """A `next` cursor (core/pagination.py format) pointing `fraction` deep into the rider's history."""
+    import base64
+
+    total = int(psql(f"SELECT count(*) FROM rentals_rental WHERE user_id = '{user_id}'").strip())
+    offset = max(0, int(total * fraction) - 1)
+    row = psql(
+        "SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00', id "
+        f"FROM rentals_rental WHERE user_id = '{user_id}' ORDER BY started_at DESC, id DESC "
+        f"OFFSET {offset} LIMIT 1"
+    ).strip()
+    started, rid = row.split("|")
+    raw = json.dumps({"v": [started, rid], "d": "n"}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("="), offset, total
+
+
 def scenario4(rider: dict) -> dict:
     token = rider["access"]
+    cursor, depth, total = deep_history_cursor(rider["user_id"])
     out = {
+        "history_deep": dict(
+            sample_latency(f"/api/rentals?cursor={cursor}", token), depth=depth, history_rentals=total
+        ),
         "history_page1": sample_latency("/api/rentals", token),
         "bikes_page1": sample_latency("/api/bikes", token),
         "stations_page1": sample_latency("/api/stations", token),
@@ -1114,7 +1134,7 @@ EXTRA_EXPLAINS = {
 BIG_TABLE_ROWS = 10_000
 
 
-def probe(token: str, *, gbfs_cache: bool, n: int, paths: list[str] | None = None) -> dict:
+def probe(token: str, *, gbfs_cache: bool, n: int, paths: list[str] | None = None, extra=()) -> dict:
     """bench/experiments/probe.py in the rentals venv: exact SQL and in-process time per path."""
     env = dict(rentals_env(), PYTHONPATH=".", LOG_LEVEL="WARNING")
     if not gbfs_cache:
@@ -1126,6 +1146,7 @@ def probe(token: str, *, gbfs_cache: bool, n: int, paths: list[str] | None = Non
             token,
             str(n),
             *(paths or PROBE_PATHS),
+            *extra,
         ],
         env=env,
         cwd=ROOT / "services" / "rentals",
@@ -1151,6 +1172,17 @@ def explain_hot_paths(token: str, user_id: str, probed: dict) -> dict:
             if sql.lstrip().upper().startswith("SELECT"):
                 statements.append((f"{path} #{i}", sql))
     statements += [(name, sql.format(u=user_id)) for name, sql in EXTRA_EXPLAINS.items()]
+    # Proposed fix for keyset pages (core/pagination.py _after): a redundant bound on the first ordering
+    # column turns the OR filter into an index range. Same statement with that bound added:
+    for name, sql in list(statements):
+        m = re.search(r'\("rentals_rental"\."started_at" < (\'[^\']+\'::timestamptz) OR', sql)
+        if m and "#" in name:
+            bounded = sql.replace(
+                '"rentals_rental"."user_id" = ',
+                f'"rentals_rental"."started_at" <= {m.group(1)} AND "rentals_rental"."user_id" = ',
+                1,
+            )
+            statements.append((name + " + bound (proposed)", bounded))
     out = {}
     for name, sql in statements:
         plan = psql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
@@ -1426,7 +1458,14 @@ def table(res: dict, markdown: bool = False) -> str:
     s4 = res["scenarios"].get("s4")
     if s4:
         small, large = s4.get("small", {}), s4.get("large", {})
-        for page in ("history_page1", "history_page2", "bikes_page1", "bikes_page2", "stations_page1"):
+        for page in (
+            "history_page1",
+            "history_page2",
+            "history_deep",
+            "bikes_page1",
+            "bikes_page2",
+            "stations_page1",
+        ):
             a, b = small.get(page), large.get(page)
             if not a:
                 continue
@@ -1484,6 +1523,19 @@ def table(res: dict, markdown: bool = False) -> str:
                     "-",
                 )
             )
+        for name, item in s4.get("explain_large", {}).items():
+            if "cursor=" in name and name.endswith("(proposed)"):
+                before = s4["explain_large"].get(name.replace(" + bound (proposed)", ""), {})
+                rows.append(
+                    (
+                        "S4 EXPLAIN deep history page",
+                        f"{before.get('execution_ms')} ms → {item['execution_ms']} ms with the bound",
+                        "",
+                        "",
+                        "experiment",
+                        "-",
+                    )
+                )
         seq = s4.get("explain_large_seq_scans")
         if seq is not None:
             rows.append(
@@ -1696,13 +1748,15 @@ def main() -> int:
             token, user_id = riders[0]["access"], riders[0]["user_id"]
             probe_n = 5 if QUICK else 20
             s4 = {"small": scenario4(riders[0])}
-            s4["probe_small"] = probe(token, gbfs_cache=False, n=probe_n)
+            deep = "/api/rentals?cursor=" + deep_history_cursor(user_id)[0]
+            s4["probe_small"] = probe(token, gbfs_cache=False, n=probe_n, extra=[deep])
             s4["explain_small"] = explain_hot_paths(token, user_id, s4["probe_small"])
             log(f"seeding the large data set ({LARGE_RENTALS} rentals, {LARGE_BIKES} bikes)")
             res["data_large"] = seed_large()
             log("S4 page latency at the large scale")
             s4["large"] = scenario4(riders[0])
-            s4["probe_large"] = probe(token, gbfs_cache=False, n=probe_n)
+            deep = "/api/rentals?cursor=" + deep_history_cursor(user_id)[0]
+            s4["probe_large"] = probe(token, gbfs_cache=False, n=probe_n, extra=[deep])
             s4["explain_large"] = explain_hot_paths(token, user_id, s4["probe_large"])
             # Before/after of the proposed index for vehicle_status's last-trip subquery (bench DB only,
             # dropped again right after).
