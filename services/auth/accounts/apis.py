@@ -3,6 +3,7 @@
 from core.exceptions import NotFound
 from core.openapi import problem_responses
 from core.pagination import StableCursorPagination
+from core.serializers import StrictInputSerializer
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -41,7 +42,7 @@ class _Public(APIView):
 
 
 class RegisterApi(_Public):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         name = serializers.CharField(max_length=150, trim_whitespace=True)
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
@@ -93,7 +94,7 @@ class VerifyApi(_Public):
 
 
 class VerifyResendApi(_Public):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         email = serializers.EmailField(max_length=254)
 
         class Meta:
@@ -121,7 +122,7 @@ class VerifyResendApi(_Public):
 class MeApi(APIView):
     permission_classes = (IsAuthenticated,)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         name = serializers.CharField(max_length=150, trim_whitespace=True)
 
         class Meta:
@@ -149,7 +150,7 @@ class MeApi(APIView):
 class PasswordChangeApi(APIView):
     permission_classes = (IsAuthenticated,)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         old_password = serializers.CharField(max_length=128, trim_whitespace=False)
         new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 
@@ -204,7 +205,7 @@ class UserListApi(APIView):
 class UserDetailApi(APIView):
     permission_classes = (IsAuthenticated, HasAdminRole)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         is_active = serializers.BooleanField()
 
         class Meta:

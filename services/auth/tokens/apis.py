@@ -1,5 +1,6 @@
 from core.client_ip import client_ip_get
 from core.openapi import problem_responses
+from core.serializers import StrictInputSerializer
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -33,7 +34,7 @@ class _Public(APIView):
 
 
 class TokenObtainApi(_Public):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
@@ -55,7 +56,7 @@ class TokenObtainApi(_Public):
 
 
 class TokenRefreshApi(_Public):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         refresh = serializers.CharField(max_length=512)
 
         class Meta:
@@ -75,7 +76,7 @@ class TokenRefreshApi(_Public):
 
 
 class LogoutApi(_Public):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         refresh = serializers.CharField(max_length=512)
 
         class Meta:

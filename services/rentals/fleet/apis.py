@@ -1,6 +1,7 @@
 from core.pagination import keyset_paginate, paginated_serializer
 from core.permissions import IsAdminOrReadOnly
 from core.schema import IDEMPOTENCY_KEY
+from core.serializers import StrictInputSerializer
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from idempotency.apis import idempotent_response
@@ -67,7 +68,7 @@ class BikeListApi(APIView):
                 raise serializers.ValidationError({"lat": ["Give both lat and lon."]})
             return attrs
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         number = serializers.CharField(max_length=32)
         model = serializers.CharField(max_length=100)
         station_id = serializers.UUIDField(required=False, allow_null=True)
@@ -127,7 +128,7 @@ class BikeDetailApi(APIView):
     permission_classes = [IsAdminOrReadOnly]
     problem_codes = {"PATCH": ["409"], "DELETE": ["409"]}
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         number = serializers.CharField(max_length=32, required=False)
         model = serializers.CharField(max_length=100, required=False)
         station_id = serializers.UUIDField(required=False, allow_null=True)
@@ -180,7 +181,7 @@ class StationListApi(APIView):
     permission_classes = [IsAdminOrReadOnly]
     problem_codes = {"POST": ["409"]}
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         name = serializers.CharField(max_length=200)
         lat = serializers.FloatField(min_value=-90, max_value=90)
         lon = serializers.FloatField(min_value=-180, max_value=180)
@@ -220,7 +221,7 @@ class StationDetailApi(APIView):
     permission_classes = [IsAdminOrReadOnly]
     problem_codes = {"PATCH": ["409"], "DELETE": ["409"]}
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         name = serializers.CharField(max_length=200, required=False)
         lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
         lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
@@ -264,7 +265,7 @@ class TariffOutputSerializer(serializers.Serializer):
 class TariffListApi(APIView):
     permission_classes = [IsAdminOrReadOnly]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         name = serializers.CharField(max_length=100)
         unlock_fee = serializers.IntegerField(min_value=0, max_value=10**9)
         price_per_minute = serializers.IntegerField(min_value=0, max_value=10**9)
@@ -307,7 +308,7 @@ class TariffListApi(APIView):
 class TariffDetailApi(APIView):
     permission_classes = [IsAdminOrReadOnly]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         name = serializers.CharField(max_length=100, required=False)
         unlock_fee = serializers.IntegerField(min_value=0, max_value=10**9, required=False)
         price_per_minute = serializers.IntegerField(min_value=0, max_value=10**9, required=False)

@@ -1,6 +1,7 @@
 from core.pagination import keyset_paginate, paginated_serializer
 from core.s3 import presigned_invoice_url
 from core.schema import IDEMPOTENCY_KEY
+from core.serializers import StrictInputSerializer
 from django.http import HttpResponseRedirect
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from fleet.apis import PAGE_PARAMS
@@ -46,7 +47,7 @@ class RentalOutputSerializer(serializers.Serializer):
 class RentalListApi(APIView):
     problem_codes = {"POST": ["402", "409"]}
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         bike_id = serializers.UUIDField()
 
     @extend_schema(
@@ -105,7 +106,7 @@ class RentalDetailApi(APIView):
 
 
 class RentalFinishApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         station_id = serializers.UUIDField(required=False, allow_null=True)
 
     @extend_schema(

@@ -32,6 +32,16 @@ def test_patch_me_rejects_bad_names(make_user, client_for, payload):
     assert_problem(response, 400, "validation-error")
 
 
+def test_patch_me_refuses_fields_it_does_not_know(make_user, client_for):
+    user = make_user()
+    payload = {"name": "Mallory", "roles": ["rider", "admin"], "is_active": True}
+    response = client_for(user).patch("/api/auth/me", payload, format="json")
+    body = assert_problem(response, 400, "validation-error")
+    assert set(body["errors"]) == {"roles", "is_active"}
+    user.refresh_from_db()
+    assert user.name != "Mallory"
+
+
 def test_me_requires_a_token(api_client, db):
     assert_problem(api_client.get("/api/auth/me"), 401, "not-authenticated")
     assert_problem(api_client.patch("/api/auth/me", {"name": "x"}, format="json"), 401, "not-authenticated")

@@ -81,6 +81,14 @@ def test_missing_bike_id_is_400(rider, tariff):
     _problem(rider.post("/api/rentals", {}, format="json"), 400, "validation-error")
 
 
+def test_unknown_fields_are_400_and_start_nothing(rider, bike, tariff):
+    payload = {"bike_id": str(bike.id), "user_id": str(uuid.uuid4()), "status": "finished"}
+    response = rider.post("/api/rentals", payload, format="json")
+    _problem(response, 400, "validation-error")
+    assert set(response.json()["errors"]) == {"user_id", "status"}
+    assert not Rental.objects.exists()
+
+
 def test_no_tariff_in_force_is_409(rider, bike):
     _problem(_rent(rider, bike), 409, "conflict")
 
