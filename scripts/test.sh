@@ -28,6 +28,8 @@ export ADMIN_PASSWORD
 export GBFS_STATUS_TTL=5
 # Reservations last 15 s on the test stack so the e2e suite can watch one expire in real time.
 export RESERVATION_MINUTES=0.25 RESERVATION_SWEEP_SECONDS=5
+# The e2e suite logs in 100+ riders from one address; the gateway's own limit is checked by validate-deploy.sh.
+export AUTH_TOKEN_RATE=1200r/m AUTH_TOKEN_BURST=200
 $STACK reset test >/dev/null 2>&1 || true
 trap '$STACK down test >/dev/null 2>&1 || true' EXIT
 $STACK infra-up test || { echo "test stack infrastructure failed to start"; exit 1; }
