@@ -1,38 +1,18 @@
 """The same races through HTTP (auth, idempotency wrapper, exception handler) against real PostgreSQL."""
 
-import threading
 import uuid
 
 import pytest
-from django.db import connection
+from core.testing import race
 
 from rentals.models import Rental
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _race(requests):
-    barrier = threading.Barrier(len(requests))
-    responses = [None] * len(requests)
-
-    def run(index, request):
-        try:
-            barrier.wait(timeout=10)
-            responses[index] = request()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return responses
-
-
 def test_many_riders_one_bike_over_http(client_for, bike, tariff):
     clients = [client_for(uuid.uuid4()) for _ in range(10)]
-    responses = _race(
+    responses = race(
         [lambda c=c: c.post("/api/rentals", {"bike_id": str(bike.id)}, format="json") for c in clients]
     )
     statuses = sorted(r.status_code for r in responses)
@@ -45,7 +25,7 @@ def test_one_rider_many_bikes_over_http(client_for, make_bike, tariff):
     user_id = uuid.uuid4()
     bikes = [make_bike() for _ in range(10)]
     pairs = [(client_for(user_id), b) for b in bikes]  # one client per thread, same rider
-    responses = _race(
+    responses = race(
         [lambda c=c, b=b: c.post("/api/rentals", {"bike_id": str(b.id)}, format="json") for c, b in pairs]
     )
     assert sorted(r.status_code for r in responses) == [201] + [409] * 9
@@ -55,7 +35,7 @@ def test_one_rider_many_bikes_over_http(client_for, make_bike, tariff):
 def test_concurrent_retries_with_one_idempotency_key_rent_once(client_for, bike, tariff):
     user_id = uuid.uuid4()
     clients = [client_for(user_id) for _ in range(6)]
-    responses = _race(
+    responses = race(
         [
             lambda c=c: c.post(
                 "/api/rentals", {"bike_id": str(bike.id)}, format="json", HTTP_IDEMPOTENCY_KEY="retry-1"

@@ -1,11 +1,10 @@
 """Real concurrency against real PostgreSQL: threads with their own connections, released together."""
 
-import threading
 import uuid
 
 import pytest
 from core.exceptions import ActiveRentalExists, ApplicationError, BikeUnavailable
-from django.db import connection
+from core.testing import race
 from fleet.models import Bike, BikeStatus
 
 from rentals.models import Rental, RentalStatus
@@ -16,34 +15,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 12
 
 
-def _race(calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 def _start(user_id, bike_id):
     return lambda: rental_start(user_id=user_id, user_email="r@example.com", user_name="R", bike_id=bike_id)
 
 
 def test_many_riders_one_bike_exactly_one_winner(bike, tariff):
     riders = [uuid.uuid4() for _ in range(THREADS)]
-    results = _race([_start(user_id, bike.id) for user_id in riders])
+    results = race([_start(user_id, bike.id) for user_id in riders])
     winners = [r for r in results if isinstance(r, Rental)]
     losers = [r for r in results if isinstance(r, BikeUnavailable)]
     assert len(winners) == 1, results
@@ -55,7 +33,7 @@ def test_many_riders_one_bike_exactly_one_winner(bike, tariff):
 def test_one_rider_many_bikes_exactly_one_rental(make_bike, tariff):
     user_id = uuid.uuid4()
     bikes = [make_bike() for _ in range(THREADS)]
-    results = _race([_start(user_id, b.id) for b in bikes])
+    results = race([_start(user_id, b.id) for b in bikes])
     winners = [r for r in results if isinstance(r, Rental)]
     assert len(winners) == 1, results
     assert all(isinstance(r, ActiveRentalExists) for r in results if not isinstance(r, Rental)), results
@@ -67,7 +45,7 @@ def test_one_rider_many_bikes_exactly_one_rental(make_bike, tariff):
 def test_concurrent_double_finish_finishes_once(bike, tariff):
     user_id = uuid.uuid4()
     rental = _start(user_id, bike.id)()
-    results = _race([lambda: rental_finish(user_id=user_id, rental_id=rental.id) for _ in range(6)])
+    results = race([lambda: rental_finish(user_id=user_id, rental_id=rental.id) for _ in range(6)])
     assert all(isinstance(r, Rental) and r.status == RentalStatus.FINISHED for r in results), results
     assert len({r.ended_at for r in results}) == 1
     from outbox.models import OutboxEvent
@@ -79,7 +57,7 @@ def test_concurrent_double_finish_finishes_once(bike, tariff):
 def test_retire_racing_rent_never_retires_a_rented_bike(bike, tariff):
     from fleet.services import bike_retire
 
-    results = _race([_start(uuid.uuid4(), bike.id), lambda: bike_retire(bike_id=bike.id)])
+    results = race([_start(uuid.uuid4(), bike.id), lambda: bike_retire(bike_id=bike.id)])
     bike.refresh_from_db()
     rented = Rental.objects.filter(bike=bike, status=RentalStatus.ACTIVE).exists()
     assert (bike.status == BikeStatus.RENTED) == rented

@@ -1,12 +1,11 @@
 """Real concurrency against real PostgreSQL: threads with their own connections, released together."""
 
 import datetime as dt
-import threading
 import uuid
 
 import pytest
 from core.exceptions import BikeUnavailable, Conflict
-from django.db import connection
+from core.testing import race
 from fleet.models import Bike, BikeStatus
 from rentals.models import Rental, RentalStatus
 from rentals.services import rental_start
@@ -20,27 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 10
 
 
-def _race(calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 def _reserve(user_id, bike_id):
     return lambda: reservation_create(user_id=user_id, bike_id=bike_id)
 
@@ -50,7 +28,7 @@ def _rent(user_id, bike_id):
 
 
 def test_many_riders_one_bike_exactly_one_reservation(clock, bike):
-    results = _race([_reserve(uuid.uuid4(), bike.id) for _ in range(THREADS)])
+    results = race([_reserve(uuid.uuid4(), bike.id) for _ in range(THREADS)])
     winners = [r for r in results if isinstance(r, Reservation)]
     assert len(winners) == 1, results
     assert all(isinstance(r, BikeUnavailable) for r in results if r not in winners), results
@@ -62,7 +40,7 @@ def test_many_riders_one_bike_exactly_one_reservation(clock, bike):
 def test_one_rider_many_bikes_exactly_one_reservation(clock, make_bike):
     user_id = uuid.uuid4()
     bikes = [make_bike() for _ in range(THREADS)]
-    results = _race([_reserve(user_id, b.id) for b in bikes])
+    results = race([_reserve(user_id, b.id) for b in bikes])
     winners = [r for r in results if isinstance(r, Reservation)]
     assert len(winners) == 1, results
     assert all(isinstance(r, Conflict) for r in results if r not in winners), results
@@ -72,7 +50,7 @@ def test_one_rider_many_bikes_exactly_one_reservation(clock, make_bike):
 
 def test_reserve_and_rent_racing_for_one_bike_one_winner(clock, bike, tariff):
     calls = [(_reserve if i % 2 else _rent)(uuid.uuid4(), bike.id) for i in range(THREADS)]
-    results = _race(calls)
+    results = race(calls)
     winners = [r for r in results if isinstance(r, (Reservation, Rental))]
     assert len(winners) == 1, results
     assert all(isinstance(r, BikeUnavailable) for r in results if r not in winners), results
@@ -86,7 +64,7 @@ def test_expiry_racing_sweepers_and_renters_emits_once(clock, make_bike, tariff)
     clock.set(T0 + dt.timedelta(hours=1))
     calls = [lambda: reservations_expire_due() for _ in range(6)]
     calls += [_rent(uuid.uuid4(), bikes[0].id), _rent(uuid.uuid4(), bikes[1].id)]
-    results = _race(calls)
+    results = race(calls)
     assert not [r for r in results if isinstance(r, Exception)], results
     expired = events("reservation.expired")
     assert sorted(e["data"]["reservation_id"] for e in expired) == sorted(str(r.id) for r in reservations)
