@@ -46,7 +46,11 @@ run "billing-worker tests" bash -c 'cd services/billing-worker && .venv/bin/pyth
 step "starting the test stack's services"
 if $STACK apps-up test; then
   export VELO_STACK_CTL="$STACK" VELO_STACK=test
-  run "e2e tests" .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e
+  run "e2e tests" bash -c '.venv/bin/python -m pytest -q -p no:cacheprovider -rP tests/e2e > .run/test/e2e.log 2>&1;
+    rc=$?; awk "/= PASSES =/{s=1} /short test summary info|^=+ .*(passed|failed|error)/{s=0} !s" .run/test/e2e.log
+    exit $rc'
+  step "what the fault tests saw"
+  grep -h "^\[fault\]" .run/test/e2e.log || echo "(no fault test output)"
 else
   failures+=("test stack services")
   tail -n 30 .run/test/logs/*.log
