@@ -394,11 +394,12 @@ EXPERIMENTS = {
     "baseline": {},
     "no-access-log": {"access_log": False},
     "no-health-checks": {"settings": "settings_no_health_checks"},
-    "cached-rider-check": {"app": "wsgi_cached_rider:application"},
-    "all-three": {
+    "cached-rider-check": {"env": {"BENCH_CACHED_RIDER": "1"}},
+    "throttled-expiry": {"env": {"BENCH_EXPIRY_EVERY_SECONDS": "1"}},
+    "all-four": {
         "access_log": False,
         "settings": "settings_no_health_checks",
-        "app": "wsgi_cached_rider:application",
+        "env": {"BENCH_CACHED_RIDER": "1", "BENCH_EXPIRY_EVERY_SECONDS": "1"},
     },
 }
 
@@ -662,7 +663,9 @@ def swap_rentals_web(model: str | None, experiment: dict | None = None) -> Spawn
         env["PYTHONPATH"] = str(BENCH / "experiments")
     if "settings" in experiment:
         env["DJANGO_SETTINGS_MODULE"] = experiment["settings"]
-    cmd = MODELS[model](experiment.get("app", "config.wsgi:application"), RENTALS_PORT)
+    env.update(experiment.get("env", {}))
+    app = "wsgi_overlay:application" if experiment.get("env") else "config.wsgi:application"
+    cmd = MODELS[model](app, RENTALS_PORT)
     if experiment.get("access_log") is False:
         cmd = without_access_log(cmd)
     proc = Spawned(
@@ -1741,7 +1744,7 @@ def main() -> int:
                 log("S1 before/after of the proposed fixes (bench/experiments overlays)")
                 res["scenarios"]["s1"]["experiments_c32"] = {
                     model: scenario1_experiments(
-                        riders[0]["access"], model, only=None if model == STACK_MODEL else ["all-three"]
+                        riders[0]["access"], model, only=None if model == STACK_MODEL else ["all-four"]
                     )
                     for model in models
                     if model != "gunicorn-sync-4"
