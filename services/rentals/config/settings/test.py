@@ -6,6 +6,6 @@ ALLOWED_HOSTS = ["*"]
 PAYMENTS_WEBHOOK_SECRET = env("PAYMENTS_WEBHOOK_SECRET", "test-webhook-secret")
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 OUTBOX_RELAY_POLL_SECONDS = 0.05
-# Tests control time themselves; a stack's short reservation setting (the e2e stack uses 0.25) must not leak in.
+# Tests control time themselves: a stack's short reservation setting (e2e uses 0.25) must not leak in.
 RESERVATION_MINUTES = 10
 RESERVATION_SWEEP_SECONDS = 15
