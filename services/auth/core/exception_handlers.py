@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -111,6 +112,17 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         detail = exc.detail if isinstance(exc.detail, str) else default
         return _response(django_request, exc.status_code, slug, str(detail or default), headers=headers)
 
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is away (restart, failover): say so and when to retry instead of a 500.
+        logger.warning("Database unavailable", exc_info=exc)
+        return _response(
+            django_request,
+            503,
+            "service-unavailable",
+            "The database is not reachable right now; retry shortly.",
+            title="Service unavailable",
+            headers={"Retry-After": "5"},
+        )
     logger.exception("Unhandled error", exc_info=exc)
     return _response(django_request, 500, "internal-error", "An unexpected error occurred.")
 

@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -81,6 +82,18 @@ def problem_exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         body = problem_body(status=status_code, slug=slug, title=title, detail=detail, instance=instance)
         return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is away (restart, failover): say so and when to retry instead of a 500.
+        logger.warning("database unavailable", exc_info=exc, extra={"path": instance})
+        body = problem_body(
+            status=503,
+            slug="service-unavailable",
+            title="Service unavailable",
+            detail="The database is not reachable right now; retry shortly.",
+            instance=instance,
+        )
+        return Response(body, status=503, content_type=PROBLEM_CONTENT_TYPE, headers={"Retry-After": "5"})
 
     logger.exception("unhandled error", extra={"path": instance})
     body = problem_body(

@@ -60,3 +60,17 @@ def test_request_id_is_echoed_and_in_problem(rider):
 def test_request_id_is_generated_when_missing(client):
     response = client.get("/healthz")
     assert len(response["X-Request-ID"]) == 32
+
+
+def test_database_outage_is_503_problem_with_retry_after(rf):
+    from django.db import OperationalError
+
+    from core.exception_handlers import problem_exception_handler
+
+    response = problem_exception_handler(
+        OperationalError("server closed the connection"), {"request": rf.get("/api/bikes")}
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.data["type"].endswith("/service-unavailable")
+    assert response.data["instance"] == "/api/bikes"
