@@ -465,7 +465,8 @@ billing_ping() {
 
 down() {
   local p
-  for p in gateway $WEB_PROCS $WORKER_PROCS seaweedfs smtp; do stop_proc "$p"; done
+  for p in gateway $WEB_PROCS $WORKER_PROCS seaweedfs smtp; do stop_proc "$p" & done
+  wait
   if alive rabbitmq; then
     (rabbit_env; timeout 30 "$RABBIT_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" stop >/dev/null 2>&1) || true
   fi
