@@ -55,6 +55,11 @@ def _after(ordering: Sequence[str], values: list[Any], *, reverse: bool) -> Q:
         for prev_term, prev_value in zip(ordering[:index], values[:index], strict=True):
             clause &= Q(**{prev_term.lstrip("-"): prev_value})
         condition |= clause
+    if len(ordering) > 1 and values[0] is not None:
+        # Logically redundant, but it gives PostgreSQL an index range on the first column: without it an
+        # OR of row comparisons made deep pages scan from the start (58 ms → 0.3 ms at 1M rentals).
+        first, descending = ordering[0].lstrip("-"), ordering[0].startswith("-")
+        condition &= Q(**{f"{first}__{'gte' if descending == reverse else 'lte'}": values[0]})
     return condition
 
 

@@ -72,7 +72,7 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
                 bike_number=bike.number,
                 status=RentalStatus.ACTIVE,
                 started_at=now,
-                start_station=bike.station,
+                start_station_id=bike.station_id,
                 tariff=tariff,
                 tariff_snapshot=tariff.snapshot(),
             )

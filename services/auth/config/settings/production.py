@@ -6,7 +6,7 @@ from config.settings.env import env_bool, env_int, env_str
 DEBUG = False
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 STORAGES = {
