@@ -206,11 +206,16 @@ as_pg() { # PostgreSQL refuses to run as root: use the unprivileged 'velo' user 
   if [[ $(id -u) -eq 0 ]]; then runuser -u velo -- "$@"; else "$@"; fi
 }
 
+pg_elsewhere() { echo "/var/lib/velo/$(printf %s "$ROOT" | sha1sum | cut -c1-12)/$STACK"; }
+
 pg_dirs() { # the data dir must be reachable by the unprivileged user; a clone under /root is not
   PGDIR="$RUN/pg" PGSOCK="$RUN/pg-socket"
   if [[ $(id -u) -eq 0 ]] && ! runuser -u velo -- test -x "$RUN"; then
     local alt
-    alt="/var/lib/velo/$(printf %s "$ROOT" | sha1sum | cut -c1-12)/$STACK"
+    alt=$(pg_elsewhere)
+    # No link in .run: the data there belongs to an earlier checkout at this path whose .run is gone
+    # (its passwords with it), so it is stale.
+    [[ -L "$RUN/pg-elsewhere" ]] || rm -rf "$alt"
     mkdir -p "$alt"
     chmod 755 /var/lib/velo "$(dirname "$alt")"
     chown velo "$alt"
@@ -499,7 +504,7 @@ case "$CMD" in
   down) load_env; down ;;
   reset)
     load_env; down
-    [[ -L "$RUN/pg-elsewhere" ]] && rm -rf "$(readlink "$RUN/pg-elsewhere")"
+    rm -rf "$(pg_elsewhere)"
     rm -rf "$RUN"; log "data of the '$STACK' stack deleted" ;;
   start) load_env; start_app "$PROC" ;;
   stop)
