@@ -10,7 +10,8 @@
 #   scripts/stack.sh status|logs [STACK]
 #
 # STACK is "dev" (default; ports as documented), "test" (every port + 100, data under .run/test) or
-# "bench" (every port + 200, data under .run/bench; used by make bench).
+# "bench" (every port + 200, data under .run/bench; used by make bench); "work1".."work3" (+300, +400,
+# +500) are scratch stacks for running several checkouts' or helpers' suites side by side.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +24,10 @@ case "$STACK" in
   dev) OFF=0 ;;
   test) OFF=100 ;;
   bench) OFF=200 ;;
-  *) echo "unknown stack '$STACK' (dev|test|bench)" >&2; exit 2 ;;
+  work1) OFF=300 ;;
+  work2) OFF=400 ;;
+  work3) OFF=500 ;;
+  *) echo "unknown stack '$STACK' (dev|test|bench|work1|work2|work3)" >&2; exit 2 ;;
 esac
 
 RUN="$ROOT/.run/$STACK"
@@ -86,12 +90,12 @@ write_env() {
   s3_key=$(secret s3-access-key 10)
   s3_secret=$(secret s3-secret-key 20)
   # Values given in the caller's environment win (external mail, S3, broker, databases); see README.
-  # The test stack is always self-contained.
+  # The test and scratch stacks are always self-contained.
   if [[ "${VELO_RUN_DIR:-}" == "$RUN" ]]; then
     # The caller sourced this stack's own env.sh: those values are ours, not external overrides.
     unset EMAIL_HOST EMAIL_PORT AWS_ENDPOINT_URL_S3 AMQP_URL AUTH_DATABASE_URL RENTALS_DATABASE_URL
   fi
-  if [[ "$STACK" == test ]]; then
+  if [[ "$STACK" == test || "$STACK" == work? ]]; then
     unset EMAIL_HOST EMAIL_PORT AWS_ENDPOINT_URL_S3 AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AMQP_URL \
       AUTH_DATABASE_URL RENTALS_DATABASE_URL INVOICES_BUCKET PAYMENTS_WEBHOOK_SECRET
   fi

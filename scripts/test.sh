@@ -5,6 +5,9 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 STACK="bash $ROOT/scripts/stack.sh"
+# VELO_TEST_STACK=work1 (or work2, work3) runs the same suite on a scratch stack, beside another run.
+TS="${VELO_TEST_STACK:-test}"
+case "$TS" in test | work1 | work2 | work3) ;; *) echo "VELO_TEST_STACK must be test or work1..work3" >&2; exit 2 ;; esac
 failures=()
 step() { printf '\n======== %s ========\n' "$*"; }
 run() { # run NAME CMD...: run one suite, remember failures, keep going
@@ -30,11 +33,11 @@ export GBFS_STATUS_TTL=5
 export RESERVATION_MINUTES=0.25 RESERVATION_SWEEP_SECONDS=5
 # The e2e suite logs in 100+ riders from one address; the gateway's own limit is checked by validate-deploy.sh.
 export AUTH_TOKEN_RATE=1200r/m AUTH_TOKEN_BURST=200
-$STACK reset test >/dev/null 2>&1 || true
-trap '$STACK down test >/dev/null 2>&1 || true' EXIT
-$STACK infra-up test || { echo "test stack infrastructure failed to start"; exit 1; }
+$STACK reset "$TS" >/dev/null 2>&1 || true
+trap '$STACK down "$TS" >/dev/null 2>&1 || true' EXIT
+$STACK infra-up "$TS" || { echo "test stack infrastructure failed to start"; exit 1; }
 # shellcheck disable=SC1091
-source .run/test/env.sh
+source ".run/$TS/env.sh"
 export CONTRACTS_DIR="$ROOT/contracts"
 
 run "contract tests" .venv/bin/python -m pytest -q tests/contracts
@@ -44,16 +47,16 @@ run "rentals tests" bash -c 'cd services/rentals && DATABASE_URL="$RENTALS_DATAB
 run "billing-worker tests" bash -c 'cd services/billing-worker && .venv/bin/python -m pytest -q -p no:cacheprovider'
 
 step "starting the test stack's services"
-if $STACK apps-up test; then
-  export VELO_STACK_CTL="$STACK" VELO_STACK=test
-  run "e2e tests" bash -c '.venv/bin/python -m pytest -q -p no:cacheprovider -rsP tests/e2e > .run/test/e2e.log 2>&1;
-    rc=$?; awk "/= PASSES =/{s=1} /short test summary info|(passed|failed|error|no tests ran).* in [0-9.]+s/{s=0} !s" .run/test/e2e.log
+if $STACK apps-up "$TS"; then
+  export VELO_STACK_CTL="$STACK" VELO_STACK="$TS"
+  run "e2e tests" bash -c '.venv/bin/python -m pytest -q -p no:cacheprovider -rsP tests/e2e > .run/$VELO_STACK/e2e.log 2>&1;
+    rc=$?; awk "/= PASSES =/{s=1} /short test summary info|(passed|failed|error|no tests ran).* in [0-9.]+s/{s=0} !s" .run/$VELO_STACK/e2e.log
     exit $rc'
   step "what the fault tests saw"
-  grep -h "^\[fault\]" .run/test/e2e.log || echo "(no fault test output)"
+  grep -h "^\[fault\]" .run/$TS/e2e.log || echo "(no fault test output)"
 else
   failures+=("test stack services")
-  tail -n 30 .run/test/logs/*.log
+  tail -n 30 .run/$TS/logs/*.log
 fi
 
 step "summary"
