@@ -51,6 +51,18 @@ def _jwt_public_keys(jwt_keys_dir):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Per-process read caches (reservation expiry gate, deactivated riders) start empty in every test:
+    tests move the clock and the database back and forth."""
+    from reservations.expiry_gate import expiry_gate
+    from riders.selectors import deactivated_riders
+
+    expiry_gate.reset()
+    deactivated_riders.reset()
+    yield
+
+
 @pytest.fixture
 def make_token(jwt_keys_dir):
     def _make(

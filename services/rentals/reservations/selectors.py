@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from core.exceptions import NotFound
@@ -14,3 +15,13 @@ def reservation_active(*, user_id: uuid.UUID) -> Reservation:
     if reservation is None:
         raise NotFound("No active reservation.")
     return reservation
+
+
+def reservation_next_due() -> dt.datetime | None:
+    """When the earliest open reservation falls due (possibly already past), from `reservation_due_idx`."""
+    return (
+        Reservation.objects.filter(status=ReservationStatus.OPEN)
+        .order_by("expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
+    )

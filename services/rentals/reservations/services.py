@@ -23,6 +23,7 @@ from rentals.models import Rental, RentalStatus
 from wallets.selectors import wallet_in_debt
 
 from reservations import clock
+from reservations.expiry_gate import expiry_gate
 from reservations.models import Reservation, ReservationStatus
 
 logger = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ def reservation_create(*, user_id: uuid.UUID, bike_id: uuid.UUID) -> Reservation
         raise
     bike.status = BikeStatus.RESERVED
     bike.save(update_fields=["status", "updated_at"])
+    expiry_gate.note_due(expires_at=reservation.expires_at)
     outbox_emit(
         event_type="reservation.created",
         data={

@@ -126,6 +126,40 @@ def test_expired_unswept_reservation_never_shows(clock, rider, client_for, bike,
     assert [e["data"]["reservation_id"] for e in events("reservation.expired")] == [created["id"]]
 
 
+def test_reservation_made_by_another_process_expires_on_read_exactly(
+    clock, rider, client_for, bike, settings
+):
+    # Another web process made it: this process's expiry gate never heard of it.
+    settings.RESERVATION_MINUTES = 10
+    assert str(bike.id) in [b["id"] for b in rider.get("/api/bikes").json()["results"]]  # checks at T0
+    made_at = T0 + dt.timedelta(minutes=1)
+    reservation = Reservation.objects.create(
+        user_id=uuid.uuid4(),
+        bike=bike,
+        status=ReservationStatus.OPEN,
+        created_at=made_at,
+        expires_at=made_at + dt.timedelta(minutes=10),
+    )
+    Bike.objects.filter(id=bike.id).update(status=BikeStatus.RESERVED)
+    clock.set(made_at + dt.timedelta(minutes=3))
+    assert rider.get(f"/api/bikes/{bike.id}").json()["status"] == "reserved"  # no check before T0 + 5 min
+    clock.set(reservation.expires_at - US)
+    assert rider.get(f"/api/bikes/{bike.id}").json()["status"] == "reserved"
+    clock.set(reservation.expires_at)
+    assert rider.get(f"/api/bikes/{bike.id}").json()["status"] == "available"
+    assert [e["data"]["reservation_id"] for e in events("reservation.expired")] == [str(reservation.id)]
+
+
+def test_reads_skip_the_expiry_check_while_nothing_can_fall_due(clock, rider, bike):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rider.get("/api/bikes")
+    with CaptureQueriesContext(connection) as queries:
+        assert rider.get("/api/bikes").status_code == 200
+    assert not [q for q in queries.captured_queries if "reservations_reservation" in q["sql"]]
+
+
 def test_holder_rents_and_consumes(clock, rider, bike, tariff):
     created = _reserve(rider, bike).json()
     response = rider.post("/api/rentals", {"bike_id": str(bike.id)}, format="json")
