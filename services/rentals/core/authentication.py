@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import jwt
 from django.conf import settings
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 
 from core.exceptions import AccountDisabled
 from core.jwt_keys import public_key_for
@@ -102,7 +102,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
         # Deferred import keeps the riders app free to import core.
         from riders.selectors import rider_is_deactivated
 
-        if rider_is_deactivated(user_id=user.id):
+        if rider_is_deactivated(user_id=user.id, for_write=request.method not in permissions.SAFE_METHODS):
             raise AccountDisabled("This account has been deactivated.")
         return user, claims
 

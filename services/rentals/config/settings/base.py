@@ -73,11 +73,14 @@ TEMPLATES = [
     }
 ]
 
+# Persistent connections without a `SELECT 1` health check before each request (a round trip on every
+# request, measured in BENCHMARKS.md): a connection that died (database restart) fails one request with
+# 503, after which Django discards it and the next request connects afresh.
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", "postgres://rentals:rentals@127.0.0.1:5433/rentals"),
         conn_max_age=60,
-        conn_health_checks=True,
+        conn_health_checks=False,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -158,21 +161,33 @@ INVOICE_URL_TTL_SECONDS = env_int("INVOICE_URL_TTL_SECONDS", 300)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8080")
 
 
-def env_positive_float(name: str, default: float) -> float:
+def _env_float(name: str, default: float, *, allow_zero: bool) -> float:
     raw = env(name)
     try:
         value = default if raw is None else float(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}")
-    if not value > 0 or value == float("inf"):
-        raise ImproperlyConfigured(f"{name} must be a positive number, got {raw!r}")
+    if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
+        kind = "a non-negative" if allow_zero else "a positive"
+        raise ImproperlyConfigured(f"{name} must be {kind} number, got {raw!r}")
     return value
+
+
+def env_positive_float(name: str, default: float) -> float:
+    return _env_float(name, default, allow_zero=False)
+
+
+def env_nonnegative_float(name: str, default: float) -> float:
+    return _env_float(name, default, allow_zero=True)
 
 
 # Fractional minutes are allowed (e.g. 0.05 = 3 s) so a test stack can watch real expiry quickly.
 RESERVATION_MINUTES = env_positive_float("RESERVATION_MINUTES", 10)
 RESERVATION_SWEEP_SECONDS = env_positive_float("RESERVATION_SWEEP_SECONDS", 15)
 RESERVATION_SWEEP_BATCH_SIZE = env_int("RESERVATION_SWEEP_BATCH_SIZE", 200)
+# Reads check a rider's deactivation against a per-process copy at most this old (writes always ask the
+# database); 0 turns the copy off.
+RIDER_STATUS_CACHE_SECONDS = env_nonnegative_float("RIDER_STATUS_CACHE_SECONDS", 5)
 
 LOG_LEVEL = (env("LOG_LEVEL", "INFO") or "INFO").upper()
 LOGGING = {

@@ -9,3 +9,5 @@ OUTBOX_RELAY_POLL_SECONDS = 0.05
 # Tests control time themselves: a stack's short reservation setting (e2e uses 0.25) must not leak in.
 RESERVATION_MINUTES = 10
 RESERVATION_SWEEP_SECONDS = 15
+# Unit tests deactivate and read at once; the per-process copy has its own tests.
+RIDER_STATUS_CACHE_SECONDS = 0

@@ -150,3 +150,42 @@ def test_deactivated_rider_gets_403_account_disabled_everywhere(client_for):
     assert response.status_code == 403
     rider_set_deactivated(user_id=user_id, deactivated=False, changed_at=dt.datetime.now(dt.UTC))
     assert client.get(URL).status_code == 200
+
+
+def test_reads_use_the_process_copy_of_deactivations_and_writes_ask_the_database(
+    client_for, settings, monkeypatch
+):
+    import datetime as dt
+
+    from riders import selectors
+
+    settings.RIDER_STATUS_CACHE_SECONDS = 5
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock["now"])
+    user_id = uuid.uuid4()
+    client = client_for(user_id)
+    assert client.get(URL).status_code == 200  # loads the copy (nobody deactivated)
+    rider_set_deactivated(user_id=user_id, deactivated=True, changed_at=dt.datetime.now(dt.UTC))
+
+    clock["now"] += 4.9
+    assert client.get(URL).status_code == 200  # a read may lag by up to RIDER_STATUS_CACHE_SECONDS
+    write = client.post("/api/rentals", {"bike_id": str(uuid.uuid4())}, format="json")
+    assert write.status_code == 403  # writes are refused at once
+    assert write.json()["type"] == "https://velo.example/problems/account-disabled"
+
+    clock["now"] += 0.1
+    response = client.get(URL)
+    assert response.status_code == 403
+    assert response.json()["type"] == "https://velo.example/problems/account-disabled"
+
+
+def test_reads_cost_no_rider_query_while_the_copy_is_fresh(client_for, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.RIDER_STATUS_CACHE_SECONDS = 60
+    client = client_for(uuid.uuid4())
+    client.get(URL)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL).status_code == 200
+    assert not [q for q in queries.captured_queries if "riders_rider" in q["sql"]]
