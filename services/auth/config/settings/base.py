@@ -61,11 +61,14 @@ TEMPLATES = [
     },
 ]
 
+# Persistent connections without a `SELECT 1` health check before each request (a round trip on every
+# request, measured in BENCHMARKS.md): a connection that died (database restart) fails one request with
+# 503, after which Django discards it and the next request connects afresh.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", "postgres://auth:auth@127.0.0.1:5433/auth"),
         conn_max_age=60,
-        conn_health_checks=True,
+        conn_health_checks=False,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
