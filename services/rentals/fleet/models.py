@@ -40,6 +40,10 @@ class Bike(models.Model):
     )
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
+    # The bike's most recent finished rental, kept by rental_finish in the same row update. GBFS derives
+    # the rotating public vehicle id from it without looking at the rentals table (rentals depend on
+    # fleet, not the other way round, hence a plain id).
+    last_rental_id = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -3,7 +3,17 @@ import math
 import uuid
 
 from core.exceptions import NotFound
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fleet.models import Bike, BikeStatus, Station, Tariff
@@ -39,10 +49,17 @@ def bike_get(*, bike_id: uuid.UUID) -> Bike:
         raise NotFound("Bike not found.")
 
 
+def _station_bike_count(bikes: QuerySet[Bike]) -> Coalesce:
+    """Bikes of `bikes` at the outer station, counted per station row through `bike_station_status_idx`
+    (a join + aggregate would count the whole fleet before the page is cut)."""
+    counted = bikes.filter(station=OuterRef("pk")).order_by().values("station").annotate(n=Count("*"))
+    return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), 0)
+
+
 def _stations() -> QuerySet[Station]:
     return Station.objects.annotate(
-        available_bikes=Count("bikes", filter=Q(bikes__status=BikeStatus.AVAILABLE)),
-        docked_bikes=Count("bikes", filter=~Q(bikes__status=BikeStatus.RETIRED)),
+        available_bikes=_station_bike_count(Bike.objects.filter(status=BikeStatus.AVAILABLE)),
+        docked_bikes=_station_bike_count(Bike.objects.exclude(status=BikeStatus.RETIRED)),
     )
 
 

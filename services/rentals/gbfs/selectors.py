@@ -10,10 +10,9 @@ import uuid
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count
 from fleet.models import Bike, BikeStatus, Station, Tariff
 from fleet.selectors import tariff_in_force
-from rentals.models import Rental, RentalStatus
 
 from gbfs.conf import GbfsConfig
 from gbfs.money import json_number, minor_to_major
@@ -154,15 +153,8 @@ def station_status_data(*, now: dt.datetime) -> dict:
 
 
 def vehicle_status_data(*, config: GbfsConfig) -> dict:
-    last_trip = (
-        Rental.objects.filter(bike_id=OuterRef("pk"), status=RentalStatus.FINISHED)
-        .order_by("-ended_at", "-id")
-        .values("id")[:1]
-    )
-    rows = (
-        Bike.objects.filter(status__in=VISIBLE_STATUSES)
-        .annotate(last_trip_id=Subquery(last_trip))
-        .values("id", "status", "station_id", "lat", "lon", "last_trip_id")
+    rows = Bike.objects.filter(status__in=VISIBLE_STATUSES).values(
+        "id", "status", "station_id", "lat", "lon", "last_rental_id"
     )
     vehicles = []
     for row in rows.iterator(chunk_size=2000):
@@ -171,7 +163,7 @@ def vehicle_status_data(*, config: GbfsConfig) -> dict:
             continue  # nowhere to show it
         vehicle = {
             "vehicle_id": vehicle_public_id(
-                config=config, bike_id=row["id"], last_trip_id=row["last_trip_id"]
+                config=config, bike_id=row["id"], last_trip_id=row["last_rental_id"]
             ),
             "is_reserved": row["status"] == BikeStatus.RESERVED,
             "is_disabled": row["status"] == BikeStatus.MAINTENANCE,

@@ -143,7 +143,8 @@ def rental_finish(*, user_id: uuid.UUID, rental_id: uuid.UUID, station_id: uuid.
     bike.station = station
     if station is not None:
         bike.lat, bike.lon = station.lat, station.lon
-    bike.save(update_fields=["status", "station", "lat", "lon", "updated_at"])
+    bike.last_rental_id = rental.id
+    bike.save(update_fields=["status", "station", "lat", "lon", "last_rental_id", "updated_at"])
     outbox_emit(event_type="rental.finished", data=rental_finished_event_data(rental=rental))
     return rental
 

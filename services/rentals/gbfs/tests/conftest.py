@@ -101,27 +101,14 @@ def fleet(db):
 
 @pytest.fixture
 def finish_trip(db):
-    """Record a finished trip of `bike` (as the rentals app would), returning the rental."""
-    from django.utils import timezone
-    from rentals.models import Rental
+    """A trip of `bike` through the rentals app's own services (rent, then return it to its station)."""
+    from rentals.services import rental_finish, rental_start
 
-    def _finish(bike, *, minutes: int = 5):
-        from fleet.models import Tariff
-
-        tariff = Tariff.objects.order_by("created_at").first()
-        ended = timezone.now()
-        return Rental.objects.create(
-            user_id=uuid.uuid4(),
-            user_email="rider@example.com",
-            user_name="Rider",
-            bike=bike,
-            bike_number=bike.number,
-            status="finished",
-            started_at=ended - dt.timedelta(minutes=minutes),
-            ended_at=ended,
-            duration_seconds=minutes * 60,
-            tariff=tariff,
-            tariff_snapshot=tariff.snapshot(),
+    def _finish(bike):
+        rider = uuid.uuid4()
+        rental = rental_start(
+            user_id=rider, user_email="rider@example.com", user_name="Rider", bike_id=bike.id
         )
+        return rental_finish(user_id=rider, rental_id=rental.id, station_id=bike.station_id)
 
     return _finish
