@@ -109,7 +109,9 @@ def keyset_paginate(
     if direction == "p":
         rows.reverse()
 
-    def key(row) -> list[Any]:
+    def key(row) -> list[Any]:  # a model instance, or a dict from `.values()`
+        if isinstance(row, dict):
+            return [row[term.lstrip("-")] for term in ordering]
         return [getattr(row, term.lstrip("-")) for term in ordering]
 
     url = request.build_absolute_uri()

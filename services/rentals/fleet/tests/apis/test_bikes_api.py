@@ -131,3 +131,16 @@ def test_admin_create_is_idempotent(admin):
     )
     assert other.status_code == 422
     assert other.json()["type"].endswith("/idempotency-key-reused")
+
+
+def test_list_items_are_exactly_what_the_bike_serializer_gives(rider, make_bike, station):
+    from fleet.apis import BikeOutputSerializer
+
+    make_bike()
+    make_bike(status=BikeStatus.MAINTENANCE)
+    Bike.objects.create(number="FREE-1", model="Free floater", lat=52.5, lon=13.4)
+    Bike.objects.create(number="NOWHERE-1", model="Lost")
+    listed = rider.get("/api/bikes", {"status": "available,maintenance"}).json()["results"]
+    expected = BikeOutputSerializer(Bike.objects.order_by("number", "id"), many=True).data
+    assert listed == [dict(item) for item in expected]
+    assert {item["station_id"] is None for item in listed} == {True, False}
