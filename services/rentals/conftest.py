@@ -11,6 +11,7 @@ from pathlib import Path
 import jwt
 import pytest
 from core import jwt_keys
+from core.authentication import reset_token_cache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
@@ -48,6 +49,7 @@ def jwt_keys_dir(tmp_path_factory):
 def _jwt_public_keys(jwt_keys_dir):
     settings.JWT_PUBLIC_KEYS_DIR = str(jwt_keys_dir["dir"])
     jwt_keys.reset_cache()
+    reset_token_cache()
     yield
 
 

@@ -1,5 +1,7 @@
 """Stateless RS256 JWT verification against auth's public keys (no user table)."""
 
+import functools
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -35,6 +37,18 @@ def _invalid(detail: str = "Token is invalid or expired.") -> exceptions.Authent
 
 
 def decode_access_token(token: str) -> dict:
+    claims = _verified_claims(token, settings.JWT_PUBLIC_KEYS_DIR, settings.JWT_AUDIENCE, settings.JWT_ISSUER)
+    if claims["exp"] <= time.time() - settings.JWT_LEEWAY_SECONDS:
+        raise _invalid("Token has expired.")
+    return dict(claims)
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified_claims(token: str, keys_dir: str | None, audience: str, issuer: str) -> dict:
+    """Everything but the expiry, checked once per distinct token: a rider sends the same access token
+    for its whole lifetime, and the RS256 check is most of the cost of authenticating a request.
+    Only tokens that pass are kept (failures raise); the caller checks `exp` on every use. A key taken
+    out of the directory is noticed when the key set is next reloaded (an unknown kid) either way."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -52,18 +66,22 @@ def decode_access_token(token: str) -> dict:
             token,
             key=key,
             algorithms=["RS256"],
-            audience=settings.JWT_AUDIENCE,
-            issuer=settings.JWT_ISSUER,
-            leeway=settings.JWT_LEEWAY_SECONDS,
-            options={"require": ["exp", "iss", "aud", "sub"]},
+            audience=audience,
+            issuer=issuer,
+            options={"require": ["exp", "iss", "aud", "sub"], "verify_exp": False},
         )
-    except jwt.ExpiredSignatureError:
-        raise _invalid("Token has expired.")
     except jwt.PyJWTError:
+        raise _invalid()
+    exp = claims["exp"]
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
         raise _invalid()
     if claims.get("token_type", "access") != "access":
         raise _invalid("Not an access token.")
     return claims
+
+
+def reset_token_cache() -> None:
+    _verified_claims.cache_clear()
 
 
 def user_from_claims(claims: dict) -> TokenUser:

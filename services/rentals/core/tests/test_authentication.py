@@ -189,3 +189,21 @@ def test_reads_cost_no_rider_query_while_the_copy_is_fresh(client_for, settings)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(URL).status_code == 200
     assert not [q for q in queries.captured_queries if "riders_rider" in q["sql"]]
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires(make_token, monkeypatch):
+    import time
+
+    from core import authentication
+
+    token = make_token(expires_in=60)
+    assert _get(token).status_code == 200  # verified and remembered
+    now = time.time()
+    monkeypatch.setattr(authentication.time, "time", lambda: now + 61 + 5)  # past exp + leeway (5 s)
+    response = _get(token)
+    _assert_401(response)
+    assert response.json()["detail"] == "Token has expired."
+
+
+def test_a_token_without_a_numeric_expiry_is_401(make_token):
+    _assert_401(_get(make_token(extra={"exp": "tomorrow"})))
