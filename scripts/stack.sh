@@ -378,16 +378,17 @@ manage() { # manage SERVICE ARGS...
   (svc_env "$svc"; cd "$ROOT/services/$svc" && .venv/bin/python manage.py "$@")
 }
 
-GUNICORN_WORKERS="${GUNICORN_WORKERS:-2}"
-GUNICORN_THREADS="${GUNICORN_THREADS:-4}"
+# Web server: granian (WSGI), chosen by measurement (BENCHMARKS.md "Worker model"). Blocking threads are
+# set explicitly: granian's default opened hundreds of PostgreSQL connections. No access log: every
+# request is logged once, as JSON, by the service itself. GUNICORN_* are the older names of the sizes.
+WEB_WORKERS="${WEB_WORKERS:-${GUNICORN_WORKERS:-2}}"
+WEB_THREADS="${WEB_THREADS:-${GUNICORN_THREADS:-4}}"
 web_up() { # web_up SERVICE PORT
   local svc="$1" p="$2"
-  (svc_env "$svc"; spawn "$svc-web" "$ROOT/services/$svc" .venv/bin/gunicorn config.wsgi:application \
-    --bind "127.0.0.1:$p" --worker-class gthread --workers "$GUNICORN_WORKERS" --threads "$GUNICORN_THREADS" \
-    --keep-alive 75 --no-control-socket --max-requests 20000 --max-requests-jitter 2000 --graceful-timeout 10 \
-    --access-logfile - --name "velo-$svc")
-  # keep-alive outlives the gateway's upstream keepalive_timeout (60 s): otherwise nginx can reuse a
-  # connection gunicorn is closing and a POST fails with 502.
+  (svc_env "$svc"; spawn "$svc-web" "$ROOT/services/$svc" .venv/bin/granian --interface wsgi \
+    --host 127.0.0.1 --port "$p" --workers "$WEB_WORKERS" --blocking-threads "$WEB_THREADS" --no-ws \
+    --respawn-failed-workers --workers-kill-timeout 10 --no-access-log \
+    config.wsgi:application)
 }
 
 start_app() { # start_app PROCESS

@@ -1,4 +1,4 @@
-"""Rate limits enforced in PostgreSQL, so every gunicorn worker and thread shares the same counters.
+"""Rate limits enforced in PostgreSQL, so every web worker process and thread shares the same counters.
 
 An attempt is reserved *before* it is evaluated (atomic UPSERT … RETURNING count); there is no
 check-then-act window. Callers refund the reservation when an attempt should not count (a successful
