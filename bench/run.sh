@@ -14,10 +14,10 @@ die() { log "ERROR: $*"; exit 1; }
 for tool in wrk pgbench psql nginx uv python3; do
   command -v "$tool" >/dev/null || die "$tool not found (make install; wrk: apt-get install -y wrk)"
 done
-[[ -x services/rentals/.venv/bin/gunicorn ]] || die "services/rentals/.venv missing: run make install first"
+[[ -x services/rentals/.venv/bin/granian ]] || die "services/rentals/.venv missing: run make install first"
 
-# Benchmark venv: the rentals service's pinned packages plus granian and py-spy (bench/requirements.lock).
-if [[ ! -x bench/.venv/bin/granian || bench/requirements.lock -nt bench/.venv/.synced ]]; then
+# Benchmark venv: the rentals service's pinned packages plus gunicorn and py-spy (bench/requirements.lock).
+if [[ ! -x bench/.venv/bin/gunicorn || bench/requirements.lock -nt bench/.venv/.synced ]]; then
   log "creating bench/.venv"
   [[ -x bench/.venv/bin/python ]] || uv venv -q bench/.venv -p python3.11
   uv pip sync -q -p bench/.venv/bin/python bench/requirements.lock

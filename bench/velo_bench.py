@@ -319,20 +319,12 @@ def rentals_env() -> dict:
     )
 
 
-# Worker models compared (same flags as scripts/stack.sh's web_up apart from the model itself).
-GUNICORN_COMMON = [
-    "--max-requests",
-    "20000",
-    "--max-requests-jitter",
-    "2000",
-    "--graceful-timeout",
-    "10",
-    "--access-logfile",
-    "-",
-]
+# Worker models compared (same flags as scripts/stack.sh's web_up apart from the model itself; no access
+# log anywhere: the service logs each request itself).
+GUNICORN_COMMON = ["--max-requests", "20000", "--max-requests-jitter", "2000", "--graceful-timeout", "10"]
 MODELS = {
     "gunicorn-gthread-2x4": lambda app, port: [
-        str(RENTALS_VENV / "gunicorn"),
+        str(BENCH_VENV / "gunicorn"),
         app,
         "--bind",
         f"127.0.0.1:{port}",
@@ -345,7 +337,7 @@ MODELS = {
         *GUNICORN_COMMON,
     ],
     "gunicorn-sync-4": lambda app, port: [
-        str(RENTALS_VENV / "gunicorn"),
+        str(BENCH_VENV / "gunicorn"),
         app,
         "--bind",
         f"127.0.0.1:{port}",
@@ -367,48 +359,16 @@ MODELS = {
         "2",
         "--blocking-threads",
         "4",
-        "--access-log",
+        "--no-ws",
+        "--no-access-log",
         app,
     ],
 }
-STACK_MODEL = "gunicorn-gthread-2x4"  # what scripts/stack.sh runs (GUNICORN_WORKERS=2, GUNICORN_THREADS=4)
-
-
-def without_access_log(cmd: list[str]) -> list[str]:
-    out, skip = [], False
-    for item in cmd:
-        if skip:
-            skip = False
-            continue
-        if item == "--access-logfile":
-            skip = True
-            continue
-        if item != "--access-log":
-            out.append(item)
-    return out
-
-
-# Before/after of the fixes BENCHMARKS.md proposes, measured without editing service code: overlays in
-# bench/experiments/ (a settings module, a WSGI module) on the stack's worker model.
-EXPERIMENTS = {
-    "baseline": {},
-    "no-access-log": {"access_log": False},
-    "no-health-checks": {"settings": "settings_no_health_checks"},
-    "cached-rider-check": {"env": {"BENCH_CACHED_RIDER": "1"}},
-    "throttled-expiry": {"env": {"BENCH_EXPIRY_EVERY_SECONDS": "1"}},
-    "all-four": {
-        "access_log": False,
-        "settings": "settings_no_health_checks",
-        "env": {"BENCH_CACHED_RIDER": "1", "BENCH_EXPIRY_EVERY_SECONDS": "1"},
-    },
-}
+STACK_MODEL = "granian-2x4"  # what scripts/stack.sh runs (WEB_WORKERS=2, WEB_THREADS=4)
 
 
 def models_available() -> list[str]:
     names = list(MODELS)
-    if not (BENCH_VENV / "granian").exists():
-        log("bench/.venv has no granian: skipping the granian model")
-        names.remove("granian-2x4")
     if QUICK:
         names = [STACK_MODEL]
     return names
@@ -650,30 +610,15 @@ def ceiling_pgbench() -> dict:
 
 
 # ------------------------------------------------------------------------------------------- scenario 1
-def swap_rentals_web(model: str | None, experiment: dict | None = None) -> Spawned | None:
+def swap_rentals_web(model: str | None) -> Spawned | None:
     """Replace the stack's rentals-web by `model` on the same port (None: give it back to stack.sh)."""
     stack("stop", "rentals-web", "bench")
     if model is None:
         stack("start", "rentals-web", "bench")
         wait_http(RENTALS_PORT, "/readyz")
         return None
-    experiment = experiment or {}
-    env = rentals_env()
-    if experiment:
-        env["PYTHONPATH"] = str(BENCH / "experiments")
-    if "settings" in experiment:
-        env["DJANGO_SETTINGS_MODULE"] = experiment["settings"]
-    env.update(experiment.get("env", {}))
-    app = "wsgi_overlay:application" if experiment.get("env") else "config.wsgi:application"
-    cmd = MODELS[model](app, RENTALS_PORT)
-    if experiment.get("access_log") is False:
-        cmd = without_access_log(cmd)
-    proc = Spawned(
-        f"rentals-{model}",
-        cmd,
-        cwd=ROOT / "services" / "rentals",
-        env=env,
-    )
+    cmd = MODELS[model]("config.wsgi:application", RENTALS_PORT)
+    proc = Spawned(f"rentals-{model}", cmd, cwd=ROOT / "services" / "rentals", env=rentals_env())
     try:
         wait_http(RENTALS_PORT, "/readyz", proc=proc)
     except Exception:
@@ -713,23 +658,6 @@ def scenario1(token: str, models: list[str], rss: dict) -> dict:
         )
     out["by_model_c32"][STACK_MODEL] = out["clients"]["c32"]
     out["direct_c32"] = wrk(f"http://127.0.0.1:{RENTALS_PORT}/api/bikes", clients=32, token=token)
-    return out
-
-
-def scenario1_experiments(token: str, model: str, only: list[str] | None = None) -> dict:
-    url = f"http://127.0.0.1:{GATEWAY_PORT}/api/bikes"
-    out = {}
-    for name, experiment in EXPERIMENTS.items():
-        if only and name not in only:
-            continue
-        proc = swap_rentals_web(model, experiment)
-        try:
-            wrk(url, clients=8, seconds=2, token=token)
-            out[name] = wrk(url, clients=32, token=token)
-            log(f"  S1 {model} {name}: {out[name]['rps']} req/s p99 {out[name]['p99_ms']} ms")
-        finally:
-            proc.stop()
-            swap_rentals_web(None)
     return out
 
 
@@ -957,7 +885,7 @@ def wait_billing_idle(seconds: float) -> bool:
     return False
 
 
-def scenario3_backlog(concurrency: str | None = None) -> dict:
+def scenario3_backlog() -> dict:
     """Stop the billing worker, queue BACKLOG rental.finished events, start it, time the drain.
 
     The worker's last step per invoice is the receipt mail, so its rate is receipts arriving in the SMTP
@@ -986,12 +914,7 @@ def scenario3_backlog(concurrency: str | None = None) -> dict:
         queued = depth()
         log(f"  backlog queued: {queued}")
     finally:
-        stack(
-            "start",
-            "billing-worker",
-            "bench",
-            env_extra={"BILLING_CONCURRENCY": concurrency} if concurrency else None,
-        )
+        stack("start", "billing-worker", "bench")
     t0 = time.time()
     mail_dir = Path(os.environ["MAIL_DIR"]) / "new"
 
@@ -1035,7 +958,7 @@ def scenario3_backlog(concurrency: str | None = None) -> dict:
     psql("UPDATE rentals_rental SET duration_seconds = 901 WHERE duration_seconds = 900")
     return {
         "backlog": BACKLOG,
-        "worker_concurrency": concurrency or "stack default (BILLING_CONCURRENCY, 4)",
+        "worker_concurrency": os.environ.get("BILLING_CONCURRENCY") or "stack default",
         "queued_before_start": queued,
         "drained": drained,
         "worker_invoices_per_s": rate,
@@ -1199,17 +1122,6 @@ def explain_hot_paths(token: str, user_id: str, probed: dict) -> dict:
             if sql.lstrip().upper().startswith("SELECT"):
                 statements.append((f"{path} #{i}", sql))
     statements += [(name, sql.format(u=user_id)) for name, sql in EXTRA_EXPLAINS.items()]
-    # Proposed fix for keyset pages (core/pagination.py _after): a redundant bound on the first ordering
-    # column turns the OR filter into an index range. Same statement with that bound added:
-    for name, sql in list(statements):
-        m = re.search(r'\("rentals_rental"\."started_at" < (\'[^\']+\'::timestamptz) OR', sql)
-        if m and "#" in name:
-            bounded = sql.replace(
-                '"rentals_rental"."user_id" = ',
-                f'"rentals_rental"."started_at" <= {m.group(1)} AND "rentals_rental"."user_id" = ',
-                1,
-            )
-            statements.append((name + " + bound (proposed)", bounded))
     out = {}
     for name, sql in statements:
         plan = psql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
@@ -1229,23 +1141,28 @@ def explain_hot_paths(token: str, user_id: str, probed: dict) -> dict:
 TOKEN_BENCH = r"""
 import json, os, time, django
 django.setup()
-from core.authentication import decode_access_token, user_from_claims
+from core.authentication import decode_access_token, reset_token_cache, user_from_claims
 from riders.selectors import rider_is_deactivated
 tok = os.environ["BENCH_TOKEN"]
 n = int(os.environ.get("BENCH_N", "2000"))
-for _ in range(50):
-    decode_access_token(tok)
-t = time.perf_counter()
-for _ in range(n):
-    claims = decode_access_token(tok)
-    user = user_from_claims(claims)
-cpu = (time.perf_counter() - t) / n
-t = time.perf_counter()
-for _ in range(n):
-    rider_is_deactivated(user_id=user.id)
-db = (time.perf_counter() - t) / n
-print(json.dumps({"verify_us": round(cpu * 1e6, 1), "rider_check_query_us": round(db * 1e6, 1),
-                  "iterations": n}))
+def per_call(fn):
+    for _ in range(50):
+        fn()
+    t = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return round((time.perf_counter() - t) / n * 1e6, 1)
+def first_sight():
+    reset_token_cache()
+    return user_from_claims(decode_access_token(tok))
+user = first_sight()
+print(json.dumps({
+    "verify_first_us": per_call(first_sight),
+    "verify_remembered_us": per_call(lambda: user_from_claims(decode_access_token(tok))),
+    "rider_check_read_us": per_call(lambda: rider_is_deactivated(user_id=user.id, for_write=False)),
+    "rider_check_write_us": per_call(lambda: rider_is_deactivated(user_id=user.id, for_write=True)),
+    "iterations": n,
+}))
 """
 
 
@@ -1253,52 +1170,6 @@ def token_verify_cost(token: str) -> dict:
     env = dict(rentals_env(), BENCH_TOKEN=token, BENCH_N="500" if QUICK else "3000")
     out = sh([str(RENTALS_VENV / "python"), "-c", TOKEN_BENCH], env=env, cwd=ROOT / "services" / "rentals")
     return json.loads(out.strip().splitlines()[-1])
-
-
-def auth_argon2_experiment(riders: list[dict], seconds: float) -> dict:
-    """Login throughput and auth-web RSS with bench/experiments/argon2_owasp.py (stack's model, 2x4)."""
-    auth_dir = ROOT / "services" / "auth"
-    env = dict(
-        os.environ,
-        DATABASE_URL=os.environ["AUTH_DATABASE_URL"],
-        DJANGO_SECRET_KEY=os.environ["AUTH_DJANGO_SECRET_KEY"],
-        DJANGO_SETTINGS_MODULE="auth_settings_argon2_owasp",
-        CONTRACTS_DIR=str(ROOT / "contracts"),
-        AUTH_STATIC_ROOT=str(RUN / "static" / "auth"),
-        PYTHONPATH=str(BENCH / "experiments"),
-    )
-    cmd = [
-        str(auth_dir / ".venv" / "bin" / "gunicorn"),
-        "config.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{AUTH_PORT}",
-        "--worker-class",
-        "gthread",
-        "--workers",
-        "2",
-        "--threads",
-        "4",
-        *GUNICORN_COMMON,
-    ]
-    stack("stop", "auth-web", "bench")
-    proc = Spawned("auth-argon2-owasp", cmd, cwd=auth_dir, env=env)
-    try:
-        wait_http(AUTH_PORT, "/readyz", proc=proc)
-        client = Client(AUTH_PORT)
-        for rider in riders[:4]:  # login_load's 4 clients use riders 0-3; a first login re-hashes
-            client.request(
-                "POST", "/api/auth/token", body={"email": rider["email"], "password": RIDER_PASSWORD}
-            )
-        out = login_load(AUTH_PORT, riders, clients=4, seconds=seconds, groups={"auth-web": proc.pid})
-    finally:
-        proc.stop()
-        stack("start", "auth-web", "bench")
-        wait_http(AUTH_PORT, "/readyz")
-        client = Client(AUTH_PORT)
-        for rider in riders[:4]:  # back to the stack's own hash parameters before the next run
-            body = {"email": rider["email"], "password": RIDER_PASSWORD}
-            client.request("POST", "/api/auth/token", body=body)
-    return out
 
 
 def login_load(
@@ -1422,20 +1293,6 @@ def table(res: dict, markdown: bool = False) -> str:
                 "-",
             )
         )
-        for model, runs in s1.get("experiments_c32", {}).items():
-            base = runs.get("baseline", {}).get("rps")
-            bare = ce["bare_django"].get(model, {}).get("c32", {}).get("rps")
-            for name, item in runs.items():
-                rows.append(
-                    (
-                        f"S1 c32 {model} {name}",
-                        f"{item['rps']} rps p50 {item['p50_ms']} p99 {item['p99_ms']} ms",
-                        f"bare {bare} rps",
-                        ratio(item["rps"], bare),
-                        f"x{ratio(item['rps'], base)} vs baseline",
-                        "-",
-                    )
-                )
     s2 = res["scenarios"].get("s2")
     if s2:
         for key, item in s2.items():
@@ -1486,19 +1343,6 @@ def table(res: dict, markdown: bool = False) -> str:
                 ),
             )
         )
-        b16 = s3.get("backlog_concurrency16")
-        if b16:
-            rows.append(
-                (
-                    "S3 drain, BILLING_CONCURRENCY=16",
-                    f"{b16['worker_invoices_per_s']} invoices/s worker, "
-                    f"{b16['end_to_end_billed_per_s']}/s billed ({b16['billed']}/{b16['of']})",
-                    "",
-                    f"x{ratio(b16['worker_invoices_per_s'], bl['worker_invoices_per_s'])}",
-                    "experiment",
-                    "-",
-                )
-            )
     s4 = res["scenarios"].get("s4")
     if s4:
         small, large = s4.get("small", {}), s4.get("large", {})
@@ -1554,32 +1398,6 @@ def table(res: dict, markdown: bool = False) -> str:
                     ok(item["inprocess_p50_ms"] is not None and item["inprocess_p50_ms"] <= 200),
                 )
             )
-        exp = s4.get("probe_large_with_last_trip_index", {}).get("/gbfs/v3/vehicle_status.json")
-        if exp:
-            before = s4.get("probe_large", {}).get("/gbfs/v3/vehicle_status.json", {})
-            rows.append(
-                (
-                    "S4 vehicle_status + last-trip index",
-                    f"build p50 {before.get('inprocess_p50_ms')} → {exp['inprocess_p50_ms']} ms (large)",
-                    "",
-                    f"x{ratio(exp['inprocess_p50_ms'], before.get('inprocess_p50_ms'))}",
-                    "experiment",
-                    "-",
-                )
-            )
-        for name, item in s4.get("explain_large", {}).items():
-            if "cursor=" in name and name.endswith("(proposed)"):
-                before = s4["explain_large"].get(name.replace(" + bound (proposed)", ""), {})
-                rows.append(
-                    (
-                        "S4 EXPLAIN deep history page",
-                        f"{before.get('execution_ms')} ms → {item['execution_ms']} ms with the bound",
-                        "",
-                        "",
-                        "experiment",
-                        "-",
-                    )
-                )
         seq = s4.get("explain_large_seq_scans")
         if seq is not None:
             rows.append(
@@ -1616,24 +1434,12 @@ def table(res: dict, markdown: bool = False) -> str:
                     "-",
                 )
             )
-        exp = s5.get("login_direct_argon2_owasp")
-        if exp:
-            rss = exp["rss"]["auth-web"]["max_rss_mb"]
-            rows.append(
-                (
-                    "S5 login, argon2 19MiB/t2/p1",
-                    f"{exp['ok_per_s']} logins/s p50 {exp['p50_ms']} ms, auth-web RSS {rss} MB",
-                    "",
-                    f"x{ratio(exp['ok_per_s'], s5['login_direct']['ok_per_s'])}",
-                    "experiment",
-                    "-",
-                )
-            )
         tv = s5["token_verify"]
         rows.append(
             (
                 "S5 token verify in rentals",
-                f"{tv['verify_us']} µs CPU + {tv['rider_check_query_us']} µs rider query",
+                f"verify {tv['verify_first_us']} µs first / {tv['verify_remembered_us']} µs remembered; "
+                f"rider check {tv['rider_check_read_us']} µs read / {tv['rider_check_write_us']} µs write",
                 "",
                 "",
                 "report",
@@ -1740,15 +1546,6 @@ def main() -> int:
             log("S1 authenticated GET /api/bikes")
             rentals_swapped = True
             res["scenarios"]["s1"] = scenario1(riders[0]["access"], models, res["rss"])
-            if not QUICK:
-                log("S1 before/after of the proposed fixes (bench/experiments overlays)")
-                res["scenarios"]["s1"]["experiments_c32"] = {
-                    model: scenario1_experiments(
-                        riders[0]["access"], model, only=None if model == STACK_MODEL else ["all-four"]
-                    )
-                    for model in models
-                    if model != "gunicorn-sync-4"
-                }
             rentals_swapped = False
 
         if wanted("s5"):
@@ -1759,8 +1556,6 @@ def main() -> int:
             if not QUICK:
                 s5["login_gateway"] = login_load(GATEWAY_PORT, riders, clients=4, seconds=5)
                 s5["login_gateway"].pop("rss")
-                log("S5 login with Argon2id at OWASP parameters (bench/experiments overlay)")
-                s5["login_direct_argon2_owasp"] = auth_argon2_experiment(riders, seconds=10)
             res["scenarios"]["s5"] = s5
 
         if wanted("s2"):
@@ -1781,13 +1576,6 @@ def main() -> int:
             log(f"S3 worker drain of a {BACKLOG}-event backlog")
             res["scenarios"]["s3"]["backlog"] = scenario3_backlog()
             log(f"  drain: {res['scenarios']['s3']['backlog']}")
-            if not QUICK:
-                log("S3 worker drain again with BILLING_CONCURRENCY=16 (prefork processes)")
-                try:
-                    res["scenarios"]["s3"]["backlog_concurrency16"] = scenario3_backlog("16")
-                    log(f"  drain: {res['scenarios']['s3']['backlog_concurrency16']}")
-                finally:
-                    stack("restart", "billing-worker", "bench")
             wait_billing_idle(30 if QUICK else 120)  # a partial drain finishes before latency is measured
 
         if wanted("s4"):
@@ -1805,18 +1593,6 @@ def main() -> int:
             deep = "/api/rentals?cursor=" + deep_history_cursor(user_id)[0]
             s4["probe_large"] = probe(token, gbfs_cache=False, n=probe_n, extra=[deep])
             s4["explain_large"] = explain_hot_paths(token, user_id, s4["probe_large"])
-            # Before/after of the proposed index for vehicle_status's last-trip subquery (bench DB only,
-            # dropped again right after).
-            index = "bench_exp_rental_last_trip_idx"
-            psql(
-                f"CREATE INDEX IF NOT EXISTS {index} ON rentals_rental (bike_id, ended_at DESC, id DESC) "
-                "WHERE status = 'finished'"
-            )
-            try:
-                vs = "/gbfs/v3/vehicle_status.json"
-                s4["probe_large_with_last_trip_index"] = probe(token, gbfs_cache=False, n=probe_n, paths=[vs])
-            finally:
-                psql(f"DROP INDEX IF EXISTS {index}")
             s4["explain_large_seq_scans"] = sorted(
                 {
                     f"{name}: {table_name}"

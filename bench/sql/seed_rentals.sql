@@ -23,3 +23,11 @@ CROSS JOIN LATERAL (SELECT 1 + ((n::bigint * 7919) % :nbikes)::int AS b,
                            timestamptz '2026-11-01 00:00:00+00' - n * interval '30 seconds' AS ts) AS x
 JOIN bench.riders AS r ON r.idx = CASE WHEN n % 100 = 0 THEN 0 ELSE n % 1000 END
 CROSS JOIN t;
+
+-- Each bike's newest finished rental, as rental_finish keeps it (GBFS vehicle ids rotate on it).
+UPDATE fleet_bike AS b SET last_rental_id = r.id
+FROM (
+    SELECT DISTINCT ON (bike_id) bike_id, id FROM rentals_rental
+    WHERE status = 'finished' ORDER BY bike_id, ended_at DESC, id DESC
+) AS r
+WHERE r.bike_id = b.id AND b.last_rental_id IS DISTINCT FROM r.id;
