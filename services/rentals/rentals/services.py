@@ -62,20 +62,20 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
     tariff = tariff_in_force(at=now)
     if tariff is None:
         raise Conflict("No tariff is in force; renting is not possible right now.")
+    # No savepoint around the insert: a unique violation ends this request, and the transaction with it.
     try:
-        with transaction.atomic():
-            rental = Rental.objects.create(
-                user_id=user_id,
-                user_email=user_email,
-                user_name=user_name,
-                bike=bike,
-                bike_number=bike.number,
-                status=RentalStatus.ACTIVE,
-                started_at=now,
-                start_station_id=bike.station_id,
-                tariff=tariff,
-                tariff_snapshot=tariff.snapshot(),
-            )
+        rental = Rental.objects.create(
+            user_id=user_id,
+            user_email=user_email,
+            user_name=user_name,
+            bike=bike,
+            bike_number=bike.number,
+            status=RentalStatus.ACTIVE,
+            started_at=now,
+            start_station_id=bike.station_id,
+            tariff=tariff,
+            tariff_snapshot=tariff.snapshot(),
+        )
     except IntegrityError as exc:
         if "rental_one_active_per_rider" in str(exc):
             raise ActiveRentalExists("You already have an active rental.")
