@@ -73,16 +73,17 @@ TEMPLATES = [
     }
 ]
 
-# Persistent connections without a `SELECT 1` health check before each request (a round trip on every
-# request, measured in BENCHMARKS.md): a connection that died (database restart) fails one request with
-# 503, after which Django discards it and the next request connects afresh.
+# Persistent connections, health-checked before each request's first query by polling the idle socket
+# (core.postgresql: no `SELECT 1` round trip per request, measured in BENCHMARKS.md), so a connection
+# the server closed (restart, failover) is replaced instead of failing a request.
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", "postgres://rentals:rentals@127.0.0.1:5433/rentals"),
         conn_max_age=60,
-        conn_health_checks=False,
+        conn_health_checks=True,
     )
 }
+DATABASES["default"]["ENGINE"] = "core.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
