@@ -30,3 +30,20 @@ def outbox_event_record(
     }
     event.save(force_insert=True)
     return event
+
+
+def outbox_prune(*, older_than: datetime, batch_size: int) -> int:
+    """Delete one batch of rows published before `older_than`, oldest first; returns how many.
+
+    Unpublished rows are never touched. Rows another pruner holds are skipped (SKIP LOCKED), so
+    several relays never wait on each other; the range scan uses `outbox_published_idx`.
+    """
+    with transaction.atomic():
+        batch = (
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(published_at__isnull=False, published_at__lt=older_than)
+            .order_by("published_at")
+            .values("pk")[:batch_size]
+        )
+        deleted, _ = OutboxEvent.objects.filter(pk__in=batch).delete()
+    return deleted
