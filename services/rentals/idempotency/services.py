@@ -78,11 +78,13 @@ def idempotency_records_prune(*, older_than: dt.datetime, batch_size: int) -> in
     Uses `idempotency_created_idx`; rows another pruner holds are skipped (SKIP LOCKED).
     """
     with transaction.atomic():
-        batch = (
+        ids = list(
             IdempotencyRecord.objects.select_for_update(skip_locked=True)
             .filter(created_at__lt=older_than)
             .order_by("created_at")
-            .values("pk")[:batch_size]
+            .values_list("pk", flat=True)[:batch_size]
         )
-        deleted, _ = IdempotencyRecord.objects.filter(pk__in=batch).delete()
+        # Delete by primary key list (index scan) rather than `IN (subquery)`, which the planner may
+        # answer with a scan of the whole table.
+        deleted, _ = IdempotencyRecord.objects.filter(pk__in=ids).delete() if ids else (0, None)
     return deleted

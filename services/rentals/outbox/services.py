@@ -39,11 +39,13 @@ def outbox_prune(*, older_than: dt.datetime, batch_size: int) -> int:
     several relays never wait on each other; the range scan uses `outbox_published_idx`.
     """
     with transaction.atomic():
-        batch = (
+        ids = list(
             OutboxEvent.objects.select_for_update(skip_locked=True)
             .filter(published_at__isnull=False, published_at__lt=older_than)
             .order_by("published_at")
-            .values("pk")[:batch_size]
+            .values_list("pk", flat=True)[:batch_size]
         )
-        deleted, _ = OutboxEvent.objects.filter(pk__in=batch).delete()
+        # Delete by primary key list (index scan) rather than `IN (subquery)`, which the planner may
+        # answer with a scan of the whole table.
+        deleted, _ = OutboxEvent.objects.filter(pk__in=ids).delete() if ids else (0, None)
     return deleted
