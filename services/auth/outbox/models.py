@@ -19,7 +19,13 @@ class OutboxEvent(models.Model):
                 fields=["created_at"],
                 name="outbox_pending_idx",
                 condition=models.Q(published_at__isnull=True),
-            )
+            ),
+            # Retention: published rows are deleted oldest first in batches (outbox.services.outbox_prune).
+            models.Index(
+                fields=["published_at"],
+                name="outbox_published_idx",
+                condition=models.Q(published_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

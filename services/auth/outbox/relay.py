@@ -2,6 +2,9 @@
 
 Rows are claimed with SELECT … FOR UPDATE SKIP LOCKED (several relays may run) and marked published
 only after the broker confirmed them. Delivery is at-least-once; consumers dedupe on `event_id`.
+The relay waits for NOTIFY outbox_event (sent on commit of every transaction that inserted an outbox
+row) and polls every OUTBOX_POLL_INTERVAL_SECONDS as a fallback; between passes it deletes published
+rows older than OUTBOX_RETENTION_HOURS in small batches.
 """
 
 import contextlib
@@ -11,16 +14,19 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pika
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.db import connection as db_connection
 from django.db.models import F
 from pika.adapters.blocking_connection import BlockingChannel
 
+from outbox.listener import OutboxListener
 from outbox.models import OutboxEvent
+from outbox.services import outbox_prune
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +108,10 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait
+        self.listener = OutboxListener()
+        self.prune_interval = settings.RETENTION_PRUNE_INTERVAL_SECONDS
+        self.prune_batch_size = settings.RETENTION_PRUNE_BATCH_SIZE
+        self.prune_due = 0.0  # time.monotonic() of the next retention pass; 0 = at the first pass
 
     def stop(self, *_: object) -> None:
         self._stop.set()
@@ -114,6 +124,30 @@ class OutboxRelay:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
 
+    def prune(self) -> bool:
+        """One retention step (one batch). True when there was more to delete."""
+        older_than = datetime.now(tz=UTC) - timedelta(hours=settings.OUTBOX_RETENTION_HOURS)
+        deleted = outbox_prune(older_than=older_than, batch_size=self.prune_batch_size)
+        if deleted:
+            logger.info("retention pruned outbox events", extra={"count": deleted})
+        return deleted >= self.prune_batch_size
+
+    def prune_if_due(self) -> None:
+        # A full batch keeps the step due, so a backlog is worked off one batch per relay pass.
+        if time.monotonic() >= self.prune_due and not self.prune():
+            self.prune_due = time.monotonic() + self.prune_interval
+
+    def wait_for_events(self, connection: pika.BlockingConnection) -> None:
+        """Until a NOTIFY arrives, the poll interval passes or stop(); answers broker heartbeats."""
+        deadline = time.monotonic() + self.poll_interval
+        while not self.stopping and (remaining := deadline - time.monotonic()) > 0:
+            if self.listener.listening:
+                if self.listener.wait(min(0.2, remaining)):
+                    return
+                connection.process_data_events(time_limit=0)
+            else:
+                connection.process_data_events(time_limit=min(0.2, remaining))
+
     def run(self) -> None:
         backoff = 0.5
         while not self.stopping:
@@ -124,16 +158,17 @@ class OutboxRelay:
                 backoff = 0.5
                 while not self.stopping:
                     close_old_connections()
+                    if not self.listener.listening:
+                        # Before the pass: a commit between the pass and the wait is then still noticed.
+                        self.listener.listen()
                     sent = outbox_publish_pending(
                         channel=channel, exchange=self.exchange, batch_size=self.batch_size
                     )
                     if sent:
                         logger.info("outbox events published", extra={"count": sent})
+                    self.prune_if_due()
                     if sent < self.batch_size:
-                        # Sleep in small steps through pika so heartbeats are answered and stop() is prompt.
-                        deadline = time.monotonic() + self.poll_interval
-                        while not self.stopping and time.monotonic() < deadline:
-                            connection.process_data_events(time_limit=min(0.2, self.poll_interval))
+                        self.wait_for_events(connection)
             except Exception as exc:
                 if self.stopping:
                     break
@@ -142,10 +177,13 @@ class OutboxRelay:
                     extra={"error": repr(exc), "retry_in_seconds": backoff},
                 )
                 close_old_connections()
+                self.listener.close()
                 self._sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
             finally:
                 if connection is not None and connection.is_open:
                     with contextlib.suppress(Exception):  # the connection is gone either way
                         connection.close()
+        self.listener.close()
+        db_connection.close()  # this thread's database connection: nothing holds the database after a stop
         logger.info("outbox relay stopped")

@@ -1,8 +1,12 @@
 """Idempotency-Key on POSTs: the first successful response is stored in the same transaction as the
 write, so a retry with the same key and body replays it. A concurrent duplicate blocks on the unique
 (owner_id, key) index until the first commits, then replays; if the first failed, nothing was stored
-and the duplicate runs for real."""
+and the duplicate runs for real.
 
+Records are kept for IDEMPOTENCY_RETENTION_HOURS (the replay window) and then pruned in batches by the
+outbox relay or `manage.py prune_idempotency`; a retry after the window may run again."""
+
+import datetime as dt
 import hashlib
 import json
 import uuid
@@ -51,7 +55,9 @@ def idempotent_call(
                     owner_id=owner_id, key=key, method=method, path=path[:500], fingerprint=fingerprint
                 )
         except IntegrityError:
-            record = IdempotencyRecord.objects.get(owner_id=owner_id, key=key)
+            record = IdempotencyRecord.objects.filter(owner_id=owner_id, key=key).first()
+            if record is None:  # pruned (its window had passed) between our insert and this read
+                raise Conflict("This Idempotency-Key's record just expired; retry the request.")
             if record.fingerprint != fingerprint:
                 raise IdempotencyKeyReused("This Idempotency-Key was used with a different request.")
             if record.response_status is None:
@@ -64,3 +70,21 @@ def idempotent_call(
         record.response_body = body
         record.save(update_fields=["response_status", "response_body"])
         return status, body, False
+
+
+def idempotency_records_prune(*, older_than: dt.datetime, batch_size: int) -> int:
+    """Delete one batch of records created before `older_than`, oldest first; returns how many.
+
+    Uses `idempotency_created_idx`; rows another pruner holds are skipped (SKIP LOCKED).
+    """
+    with transaction.atomic():
+        ids = list(
+            IdempotencyRecord.objects.select_for_update(skip_locked=True)
+            .filter(created_at__lt=older_than)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        # Delete by primary key list (index scan) rather than `IN (subquery)`, which the planner may
+        # answer with a scan of the whole table.
+        deleted, _ = IdempotencyRecord.objects.filter(pk__in=ids).delete() if ids else (0, None)
+    return deleted

@@ -21,7 +21,13 @@ class OutboxEvent(models.Model):
         indexes = [
             models.Index(
                 fields=["id"], name="outbox_unpublished_idx", condition=models.Q(published_at__isnull=True)
-            )
+            ),
+            # Retention: published rows are deleted oldest first in batches (outbox.services.outbox_prune).
+            models.Index(
+                fields=["published_at"],
+                name="outbox_published_idx",
+                condition=models.Q(published_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

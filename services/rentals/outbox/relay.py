@@ -1,4 +1,9 @@
-"""Publishes outbox rows to RabbitMQ with publisher confirms; at-least-once, consumers are idempotent."""
+"""Publishes outbox rows to RabbitMQ with publisher confirms; at-least-once, consumers are idempotent.
+
+The relay waits for NOTIFY outbox_event (sent on commit of every transaction that inserted an outbox row)
+and polls every OUTBOX_RELAY_POLL_SECONDS as a fallback. Between passes it also applies retention:
+published outbox rows and Idempotency-Key records past their windows are deleted in small batches.
+"""
 
 import contextlib
 import datetime as dt
@@ -10,11 +15,15 @@ import pika
 from core.amqp import StopFlag, connection_parameters
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
+from django.db import connection as db_connection
 from django.db.models import F
 from django.utils import timezone
+from idempotency.services import idempotency_records_prune
 from pika.exceptions import AMQPError, UnroutableError
 
+from outbox.listener import OutboxListener
 from outbox.models import OutboxEvent
+from outbox.services import outbox_prune
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +42,10 @@ class OutboxRelay:
         self.connection: pika.BlockingConnection | None = None
         self.channel = None
         self.declared_exchanges: set[str] = set()
+        self.listener = OutboxListener()
+        self.prune_interval = settings.RETENTION_PRUNE_INTERVAL_SECONDS
+        self.prune_batch_size = settings.RETENTION_PRUNE_BATCH_SIZE
+        self.prune_due = 0.0  # time.monotonic() of the next retention pass; 0 = at the first pass
 
     def connect(self) -> None:
         self.connection = pika.BlockingConnection(connection_parameters(self.amqp_url))
@@ -105,6 +118,40 @@ class OutboxRelay:
             raise failure
         return len(published)
 
+    def prune(self) -> bool:
+        """One retention step: at most one batch per table. True when a table had more to delete."""
+        now = timezone.now()
+        outbox = outbox_prune(
+            older_than=now - dt.timedelta(hours=settings.OUTBOX_RETENTION_HOURS),
+            batch_size=self.prune_batch_size,
+        )
+        idempotency = idempotency_records_prune(
+            older_than=now - dt.timedelta(hours=settings.IDEMPOTENCY_RETENTION_HOURS),
+            batch_size=self.prune_batch_size,
+        )
+        if outbox or idempotency:
+            logger.info(
+                "retention pruned rows", extra={"outbox_events": outbox, "idempotency_records": idempotency}
+            )
+        return max(outbox, idempotency) >= self.prune_batch_size
+
+    def prune_if_due(self) -> None:
+        # A full batch keeps the step due, so a backlog is worked off one batch per relay pass.
+        if time.monotonic() >= self.prune_due and not self.prune():
+            self.prune_due = time.monotonic() + self.prune_interval
+
+    def _wait_for_events(self, seconds: float) -> None:
+        """Until a NOTIFY arrives, `seconds` pass (the poll fallback) or stop; answers broker heartbeats."""
+        if not self.listener.listening:
+            self._sleep(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        while not self.stop.stopping and (remaining := deadline - time.monotonic()) > 0:
+            if self.listener.wait(min(0.2, remaining)):
+                return
+            if self.connection is not None and self.connection.is_open:
+                self.connection.process_data_events(time_limit=0)
+
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while not self.stop.stopping and time.monotonic() < deadline:
@@ -121,10 +168,14 @@ class OutboxRelay:
             try:
                 if self.connection is None or not self.connection.is_open:
                     self.connect()
+                if not self.listener.listening:
+                    # Before the pass: a commit between the pass and the wait is then still noticed.
+                    self.listener.listen()
                 published = self.publish_batch()
                 backoff = 0.5
+                self.prune_if_due()
                 if published < self.batch_size:
-                    self._sleep(self.poll_seconds)
+                    self._wait_for_events(self.poll_seconds)
             except (AMQPError, OSError) as exc:
                 logger.warning(
                     "broker unavailable, retrying", extra={"error": repr(exc), "backoff_s": backoff}
@@ -137,7 +188,10 @@ class OutboxRelay:
                     "database unavailable, retrying", extra={"error": repr(exc), "backoff_s": backoff}
                 )
                 close_old_connections()
+                self.listener.close()
                 self._sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+        self.listener.close()
         self.close()
+        db_connection.close()  # this thread's database connection: nothing holds the database after a stop
         logger.info("outbox relay stopped")

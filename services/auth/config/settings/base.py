@@ -177,6 +177,11 @@ AUTH_EVENTS_EXCHANGE = "auth.events"
 EVENT_PRODUCER = "auth"
 OUTBOX_POLL_INTERVAL_SECONDS = float(env_str("OUTBOX_POLL_INTERVAL_SECONDS", "0.5"))
 OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 100)
+# Retention: published outbox rows older than this are deleted in batches by the relay (every
+# RETENTION_PRUNE_INTERVAL_SECONDS) and by `manage.py prune_outbox`; unpublished rows are never deleted.
+OUTBOX_RETENTION_HOURS = float(env_str("OUTBOX_RETENTION_HOURS", "168"))
+RETENTION_PRUNE_INTERVAL_SECONDS = float(env_str("RETENTION_PRUNE_INTERVAL_SECONDS", "300"))
+RETENTION_PRUNE_BATCH_SIZE = env_int("RETENTION_PRUNE_BATCH_SIZE", 1000)
 CONTRACTS_DIR = env_str("CONTRACTS_DIR", str(REPO_DIR / "contracts"))
 
 # --- logging ---------------------------------------------------------------------------------------

@@ -190,6 +190,14 @@ RESERVATION_SWEEP_BATCH_SIZE = env_int("RESERVATION_SWEEP_BATCH_SIZE", 200)
 # database); 0 turns the copy off.
 RIDER_STATUS_CACHE_SECONDS = env_nonnegative_float("RIDER_STATUS_CACHE_SECONDS", 5)
 
+# Retention, pruned in batches by the outbox relay (every RETENTION_PRUNE_INTERVAL_SECONDS) and by
+# `manage.py prune_outbox` / `prune_idempotency`: published outbox rows (unpublished ones are never
+# deleted) and Idempotency-Key records, whose age is the documented replay window.
+OUTBOX_RETENTION_HOURS = env_positive_float("OUTBOX_RETENTION_HOURS", 168)
+IDEMPOTENCY_RETENTION_HOURS = env_positive_float("IDEMPOTENCY_RETENTION_HOURS", 24)
+RETENTION_PRUNE_INTERVAL_SECONDS = env_positive_float("RETENTION_PRUNE_INTERVAL_SECONDS", 300)
+RETENTION_PRUNE_BATCH_SIZE = env_int("RETENTION_PRUNE_BATCH_SIZE", 1000)
+
 LOG_LEVEL = (env("LOG_LEVEL", "INFO") or "INFO").upper()
 LOGGING = {
     "version": 1,

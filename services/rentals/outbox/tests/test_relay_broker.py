@@ -103,3 +103,24 @@ def test_relay_keeps_rows_while_broker_is_unreachable_and_stops_on_request(bike,
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 2
+
+
+def test_relay_is_woken_by_notify_instead_of_waiting_for_its_poll(bike, tariff, probe_queue):
+    stop = StopFlag()
+    relay = OutboxRelay(amqp_url=AMQP_URL, stop=stop)
+    relay.poll_seconds = 3600  # the fallback poll cannot be what delivers the events below
+    thread = threading.Thread(target=relay.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not relay.listener.listening and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert relay.listener.listening
+        _rent_and_finish(bike)
+        ids = {str(e.event_id) for e in OutboxEvent.objects.all()}
+        assert len(probe_queue(ids, timeout=30)) == 2
+    finally:
+        stop.stop()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()

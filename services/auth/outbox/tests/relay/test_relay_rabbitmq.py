@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 
 from outbox.models import OutboxEvent
-from outbox.relay import channel_open, outbox_publish_pending
+from outbox.relay import OutboxRelay, channel_open, outbox_publish_pending
 
 AMQP_URL = os.environ.get("AMQP_URL")
 needs_broker = pytest.mark.skipif(not AMQP_URL, reason="AMQP_URL not set: no RabbitMQ to test against")
@@ -113,3 +114,37 @@ def test_relay_command_exits_cleanly_on_sigterm(broker):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+@needs_broker
+@pytest.mark.django_db(transaction=True)
+def test_relay_is_woken_by_notify_instead_of_waiting_for_its_poll():
+    connection_, channel = channel_open(amqp_url=AMQP_URL, exchange="auth.events")
+    queue = channel.queue_declare(queue="", exclusive=True, auto_delete=True).method.queue
+    channel.queue_bind(queue=queue, exchange="auth.events", routing_key="user.*")
+    relay = OutboxRelay(amqp_url=AMQP_URL, poll_interval=3600)  # the poll cannot deliver what follows
+    thread = threading.Thread(target=relay.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not relay.listener.listening and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert relay.listener.listening
+        user = user_register(
+            name="Notify Test",
+            email=f"notify-{uuid.uuid4().hex[:8]}@example.com",
+            password="relay-pass-word-1",
+        )
+        body = None
+        deadline = time.monotonic() + 30
+        while body is None and time.monotonic() < deadline:
+            method, _, body = channel.basic_get(queue=queue, auto_ack=True)
+            if method is None:
+                connection_.sleep(0.05)
+        assert body is not None
+        assert json.loads(body)["data"]["user_id"] == str(user.id)
+    finally:
+        relay.stop()
+        thread.join(timeout=15)
+        connection_.close()
+    assert not thread.is_alive()

@@ -1,0 +1,74 @@
+"""NOTIFY from the outbox insert trigger reaches the relay's listener on commit, and only then."""
+
+import uuid
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from outbox.listener import OutboxListener
+from outbox.models import OutboxEvent
+from outbox.services import outbox_emit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _emit() -> OutboxEvent:
+    return outbox_emit(
+        event_type="reservation.released",
+        data={
+            "reservation_id": str(uuid.uuid4()),
+            "user_id": str(uuid.uuid4()),
+            "bike_id": str(uuid.uuid4()),
+            "released_at": "2026-11-23T12:00:00Z",
+            "reason": "cancelled",
+        },
+    )
+
+
+@pytest.fixture
+def listener():
+    listener = OutboxListener()
+    listener.listen()
+    yield listener
+    listener.close()
+
+
+def test_a_committed_insert_notifies_once_per_transaction(listener):
+    with transaction.atomic():
+        _emit()
+        _emit()
+        # Not delivered while the transaction is open.
+        assert listener.wait(0.3) is False
+    assert listener.wait(10) is True
+    assert listener.wait(0.3) is False  # the two inserts were folded into one notification
+
+
+def test_a_rolled_back_insert_does_not_notify(listener):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _emit()
+        raise RuntimeError("state change failed")
+    assert listener.wait(0.5) is False
+
+
+def test_inserting_an_already_published_row_does_not_notify(listener):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO outbox_outboxevent (event_id, event_type, exchange, payload, created_at, "
+            "published_at, attempts, available_at) VALUES (%s, 'x', 'x', '{}', %s, %s, 1, %s)",
+            [uuid.uuid4(), timezone.now(), timezone.now(), timezone.now()],
+        )
+    assert listener.wait(0.5) is False
+    _emit()
+    assert listener.wait(10) is True
+
+
+def test_a_lost_connection_wakes_the_caller_and_stops_listening(listener):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND query = 'LISTEN outbox_event' "
+            "AND pid <> pg_backend_pid()"
+        )
+    assert listener.wait(10) is True
+    assert listener.listening is False
