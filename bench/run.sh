@@ -2,16 +2,25 @@
 # make bench: start (or reuse) the isolated bench stack (every port + 200, data under .run/bench),
 # seed data at scale, run every scenario and ceiling for a bounded time, print one table and write
 # bench/results/<timestamp>.json. BENCH_QUICK=1: a smoke run of about 2 minutes. See BENCHMARKS.md.
+# BENCH_STACK=work1 (work2, work3) runs it on a scratch stack instead, e.g. beside another checkout's run.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-RUN="$ROOT/.run/bench"
+export BENCH_STACK="${BENCH_STACK:-bench}"
+case "$BENCH_STACK" in
+  bench) GW=8280 ;; work1) GW=8380 ;; work2) GW=8480 ;; work3) GW=8580 ;;
+  *) echo "BENCH_STACK must be bench or work1..work3" >&2; exit 2 ;;
+esac
+RUN="$ROOT/.run/$BENCH_STACK"
 cd "$ROOT"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-for tool in wrk pgbench psql nginx uv python3; do
+UV="$ROOT/.venv/bin/uv"  # installed by make install
+[[ -x "$UV" ]] || UV="$(command -v uv || true)"
+[[ -n "$UV" ]] || die "uv not found: run make install first"
+for tool in wrk pgbench psql nginx python3; do
   command -v "$tool" >/dev/null || die "$tool not found (make install; wrk: apt-get install -y wrk)"
 done
 [[ -x services/rentals/.venv/bin/granian ]] || die "services/rentals/.venv missing: run make install first"
@@ -19,8 +28,8 @@ done
 # Benchmark venv: the rentals service's pinned packages plus gunicorn and py-spy (bench/requirements.lock).
 if [[ ! -x bench/.venv/bin/gunicorn || bench/requirements.lock -nt bench/.venv/.synced ]]; then
   log "creating bench/.venv"
-  [[ -x bench/.venv/bin/python ]] || uv venv -q bench/.venv -p python3.11
-  uv pip sync -q -p bench/.venv/bin/python bench/requirements.lock
+  [[ -x bench/.venv/bin/python ]] || "$UV" venv -q bench/.venv -p python3.11
+  "$UV" pip sync -q -p bench/.venv/bin/python bench/requirements.lock
   touch bench/.venv/.synced
 fi
 
@@ -40,17 +49,17 @@ export ADMIN_EMAIL=admin@velo.bench ADMIN_PASSWORD="$(cat "$RUN/bench-admin-pass
 export AUTH_REQUIRE_EMAIL_VERIFICATION=false JWT_ACCESS_TTL_SECONDS=7200
 export AUTH_LOGIN_RATE_PER_IP=1000000 AUTH_LOGIN_RATE_PER_ACCOUNT=1000000
 
-stack_ok() { curl -fsS -o /dev/null --max-time 3 http://127.0.0.1:8280/api/readyz && \
-             curl -fsS -o /dev/null --max-time 3 http://127.0.0.1:8280/api/auth/readyz; }
+stack_ok() { curl -fsS -o /dev/null --max-time 3 http://127.0.0.1:$GW/api/readyz && \
+             curl -fsS -o /dev/null --max-time 3 http://127.0.0.1:$GW/api/auth/readyz; }
 if ! stack_ok; then
-  log "starting the bench stack (scripts/stack.sh up bench)"
-  bash scripts/stack.sh up bench >&2 || die "the bench stack did not come up; see .run/bench/logs/"
+  log "starting the $BENCH_STACK stack (scripts/stack.sh up $BENCH_STACK)"
+  bash scripts/stack.sh up "$BENCH_STACK" >&2 || die "the bench stack did not come up; see .run/bench/logs/"
 fi
 # A reused stack may have been started without the settings above: restart auth-web if so.
 auth_pid="$(cat "$RUN/pids/auth-web.pid" 2>/dev/null || true)"
 if [[ -z "$auth_pid" ]] || ! tr '\0' '\n' <"/proc/$auth_pid/environ" 2>/dev/null | grep -qx 'AUTH_LOGIN_RATE_PER_IP=1000000'; then
   log "restarting auth-web of the bench stack with the bench settings"
-  bash scripts/stack.sh restart auth-web bench >&2
+  bash scripts/stack.sh restart auth-web "$BENCH_STACK" >&2
 fi
 for _ in $(seq 1 120); do stack_ok && break; sleep 0.5; done
 stack_ok || die "bench stack not ready"
