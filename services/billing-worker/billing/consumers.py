@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -123,6 +123,8 @@ class RentalFinishedConsumerStep(bootsteps.ConsumerStep):
         self.producer: Producer | None = None
         self.handover: ConfirmedHandover | None = None
         self.handing_over: Any = None  # the event message whose task is being published
+        self.arrived: deque[Any] = deque()
+        self.receiving = False
 
     def get_consumers(self, channel):
         topology_declare(channel)
@@ -156,7 +158,19 @@ class RentalFinishedConsumerStep(bootsteps.ConsumerStep):
         ]
 
     def on_message(self, message) -> None:
-        rental_finished_receive(message=message, forward=self.forward, dead_letter=self.dead_letter)
+        # py-amqp's basic_publish drains pending frames first, which can deliver the next event while this
+        # one is being handed over: such a nested delivery is queued and handled after the current one.
+        self.arrived.append(message)
+        if self.receiving:
+            return
+        self.receiving = True
+        try:
+            while self.arrived:
+                rental_finished_receive(
+                    message=self.arrived.popleft(), forward=self.forward, dead_letter=self.dead_letter
+                )
+        finally:
+            self.receiving = False
 
     def forward(self, event: dict[str, Any], message: Any) -> None:
         self.handing_over = message
