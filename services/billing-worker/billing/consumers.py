@@ -176,7 +176,13 @@ class RentalFinishedConsumerStep(bootsteps.ConsumerStep):
         self.handing_over = message
         try:
             self.app.send_task(
-                ISSUE_INVOICE_TASK, args=(event,), producer=self.producer, retry=False, declare=[]
+                ISSUE_INVOICE_TASK,
+                args=(event,),
+                producer=self.producer,
+                retry=False,
+                declare=[],
+                # saferepr of the whole event (for logs) costs the event loop more than the publish itself
+                argsrepr=f"(rental.finished {event['event_id']},)",
             )
         finally:
             self.handing_over = None

@@ -29,7 +29,9 @@ def retry_countdown(*, retries: int) -> float:
 def receipt_enqueue(invoice: dict[str, Any]) -> None:
     """Hand the HTML + receipt mail over to ``send_receipt_task`` (confirmed publish)."""
     try:
-        send_receipt_task.apply_async(args=(invoice,), retry=False)
+        send_receipt_task.apply_async(
+            args=(invoice,), retry=False, argsrepr=f"(invoice {invoice['invoice_id']},)"
+        )
     except (KombuError, OSError) as exc:
         raise TransientError(f"receipt hand-over for invoice {invoice['invoice_id']}: {exc!r}") from exc
 
