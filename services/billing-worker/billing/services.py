@@ -1,4 +1,5 @@
-"""Billing's writes: issue an invoice for a finished rental, request reconciliation, dead-letter."""
+"""Billing's writes: issue an invoice for a finished rental, deliver its receipt, request reconciliation,
+dead-letter."""
 
 from __future__ import annotations
 
@@ -53,19 +54,19 @@ class Publisher(Protocol):
 
 
 class Mailer(Protocol):
-    def send(self, *, to: str, subject: str, body: str) -> None: ...
+    def send(self, *, to: str, subject: str, body: str, message_id: str | None = ...) -> None: ...
 
 
 class InvoiceIncomplete(TransientError):
     """A transient failure after this delivery created the invoice: the retry must finish its work
-    (HTML, event, receipt mail) even though the invoice JSON now exists."""
+    (invoice.issued, hand-over of the receipt) even though the invoice JSON now exists."""
 
 
 @dataclass(frozen=True, slots=True)
 class InvoiceOutcome:
     invoice: dict[str, Any]
     created: bool
-    receipt_sent: bool
+    receipt_enqueued: bool
     event: dict[str, Any]
 
 
@@ -77,16 +78,21 @@ def invoice_issue(
     event: dict[str, Any],
     storage: Storage,
     publisher: Publisher,
-    mailer: Mailer,
+    receipt_enqueue: Callable[[dict[str, Any]], None],
     now: Callable[[], datetime] = utc_now,
     resume_created: bool = False,
+    redelivered: bool = False,
 ) -> InvoiceOutcome:
-    """Issue the invoice of one ``rental.finished`` event exactly once.
+    """Issue the invoice of one ``rental.finished`` event exactly once; the critical path is two round
+    trips: the conditional PUT of the JSON, then the confirmed publish of ``invoice.issued``.
 
-    The S3 key is deterministic and written with a conditional create, so the first delivery writes the
-    invoice, its HTML and mails the receipt; any later delivery reads the stored invoice and re-publishes
-    the identical ``invoice.issued`` (same event id, invoice id and amount). ``resume_created`` is set on
-    the retry of a delivery that created the invoice and then failed transiently (InvoiceIncomplete).
+    The S3 key is deterministic and written with a conditional create, so only the first delivery writes
+    the invoice; any later delivery reads the stored invoice and re-publishes the identical
+    ``invoice.issued`` (same event id, invoice id and amount). The HTML and the receipt mail follow in
+    their own task (``receipt_enqueue(invoice)``, a confirmed publish), handed over by the delivery that
+    created the invoice, by its retry (``resume_created``, after InvoiceIncomplete) and by a broker
+    redelivery of a delivery that died before handing over (``redelivered`` and no HTML yet). A plain
+    duplicate never hands over a receipt; it only restores a missing HTML.
     """
     draft = invoice_build(event=event, issued_at=now())
     key = draft["s3_key"]
@@ -111,29 +117,51 @@ def invoice_issue(
     owner = created or resume_created
     issued = invoice_issued_event(invoice=invoice)
     event_validate(issued, event_type="invoice.issued")
-    receipt_sent = False
+    hand_over = owner
     try:
-        if owner or not storage.exists(key=invoice["html_key"]):
-            storage.put(
-                key=invoice["html_key"],
-                body=invoice_html(invoice).encode("utf-8"),
-                content_type=HTML_CONTENT_TYPE,
-            )
         publisher.publish_event(exchange=BILLING_EVENTS_EXCHANGE, event=issued)
-        if owner:
-            receipt_sent = receipt_send(invoice=invoice, mailer=mailer)
+        if not owner and not storage.exists(key=invoice["html_key"]):
+            if redelivered:  # the delivery that created it died before the receipt was handed over
+                logger.warning("invoice %s: handing over the receipt again", invoice["invoice_id"])
+                hand_over = True
+            else:
+                invoice_html_store(invoice=invoice, storage=storage)
+        if hand_over:
+            receipt_enqueue(invoice)
     except TransientError as exc:
         if owner:
             raise InvoiceIncomplete(str(exc)) from exc
         raise
-    return InvoiceOutcome(invoice=invoice, created=created, receipt_sent=receipt_sent, event=issued)
+    return InvoiceOutcome(invoice=invoice, created=created, receipt_enqueued=hand_over, event=issued)
+
+
+def invoice_html_store(*, invoice: dict[str, Any], storage: Storage) -> None:
+    """The HTML is a pure function of the stored invoice: writing it again is harmless."""
+    storage.put(
+        key=invoice["html_key"], body=invoice_html(invoice).encode("utf-8"), content_type=HTML_CONTENT_TYPE
+    )
+
+
+def receipt_message_id(*, invoice: dict[str, Any]) -> str:
+    """One Message-ID per invoice: a receipt re-sent after a crash is recognisable as the same mail."""
+    return f"<receipt-{invoice['invoice_id']}@velo.example>"
+
+
+def receipt_deliver(*, invoice: dict[str, Any], storage: Storage, mailer: Mailer) -> bool:
+    """Store the invoice's HTML, then mail the receipt (the last step, so a retry after any transient
+    failure repeats only idempotent work before it). Returns whether the receipt was accepted."""
+    invoice_html_store(invoice=invoice, storage=storage)
+    return receipt_send(invoice=invoice, mailer=mailer)
 
 
 def receipt_send(*, invoice: dict[str, Any], mailer: Mailer) -> bool:
     """Mail the receipt; a permanent refusal (bad address) is logged and does not undo the invoice."""
     try:
         mailer.send(
-            to=invoice["rider"]["email"], subject=receipt_subject(invoice), body=receipt_text(invoice)
+            to=invoice["rider"]["email"],
+            subject=receipt_subject(invoice),
+            body=receipt_text(invoice),
+            message_id=receipt_message_id(invoice=invoice),
         )
     except PermanentMailError as exc:
         logger.error("receipt for invoice %s not deliverable: %s", invoice["invoice_id"], exc)

@@ -6,6 +6,8 @@ import logging
 import random
 from typing import Any
 
+from kombu.exceptions import KombuError
+
 from billing import runtime, services
 from billing.celery import app
 from billing.config import load_settings
@@ -24,6 +26,16 @@ def retry_countdown(*, retries: int) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
+def receipt_enqueue(invoice: dict[str, Any]) -> None:
+    """Hand the HTML + receipt mail over to ``send_receipt_task`` (confirmed publish)."""
+    try:
+        send_receipt_task.apply_async(
+            args=(invoice,), retry=False, argsrepr=f"(invoice {invoice['invoice_id']},)"
+        )
+    except (KombuError, OSError) as exc:
+        raise TransientError(f"receipt hand-over for invoice {invoice['invoice_id']}: {exc!r}") from exc
+
+
 @app.task(bind=True, name="billing.issue_invoice_task", max_retries=MAX_RETRIES, acks_late=True)
 def issue_invoice_task(self, event: dict[str, Any], resume_created: bool = False) -> dict[str, Any] | None:
     try:
@@ -31,8 +43,10 @@ def issue_invoice_task(self, event: dict[str, Any], resume_created: bool = False
             event=event,
             storage=runtime.storage(),
             publisher=runtime.publisher(),
-            mailer=runtime.mailer(),
+            receipt_enqueue=receipt_enqueue,
             resume_created=resume_created,
+            # acks late: a redelivered task message means a worker died while running it
+            redelivered=bool((self.request.delivery_info or {}).get("redelivered")),
         )
     except TransientError as exc:
         resume = resume_created or isinstance(exc, InvoiceIncomplete)
@@ -51,6 +65,22 @@ def issue_invoice_task(self, event: dict[str, Any], resume_created: bool = False
         )
         return None
     return {"invoice_id": outcome.invoice["invoice_id"], "created": outcome.created}
+
+
+@app.task(bind=True, name="billing.send_receipt_task", max_retries=MAX_RETRIES, acks_late=True)
+def send_receipt_task(self, invoice: dict[str, Any]) -> bool | None:
+    """The invoice's HTML and the receipt mail, off the critical path of ``invoice.issued``."""
+    try:
+        return services.receipt_deliver(invoice=invoice, storage=runtime.storage(), mailer=runtime.mailer())
+    except TransientError as exc:
+        if self.request.retries >= self.max_retries:
+            logger.error("receipt for invoice %s given up: %s", invoice.get("invoice_id"), exc)
+            return None
+        countdown = retry_countdown(retries=self.request.retries)
+        logger.warning(
+            "receipt for invoice %s: %s; retry in %.1f s", invoice.get("invoice_id"), exc, countdown
+        )
+        raise self.retry(exc=exc, countdown=countdown)
 
 
 @app.task(name="billing.reconciliation_request_task", acks_late=True)

@@ -22,22 +22,32 @@ def wallet_get_or_create(*, user_id: uuid.UUID) -> Wallet:
     return wallet
 
 
+def _wallet_lock(*, user_id: uuid.UUID) -> Wallet:
+    """The wallet row, locked FOR UPDATE (created at 0 first when missing). Call inside a transaction."""
+    wallet = Wallet.objects.select_for_update().filter(user_id=user_id).first()
+    if wallet is None:
+        wallet_get_or_create(user_id=user_id)
+        wallet = Wallet.objects.select_for_update().get(user_id=user_id)
+    return wallet
+
+
 @transaction.atomic
 def _ledger_apply(
     *, user_id: uuid.UUID, kind: str, amount: int, currency: str, reason: str, reference: str
 ) -> LedgerResult:
-    wallet_get_or_create(user_id=user_id)
-    wallet = Wallet.objects.select_for_update().get(user_id=user_id)
-    existing = LedgerEntry.objects.filter(kind=kind, reference=reference).first()
-    if existing is not None:
-        return LedgerResult(entry=existing, applied=False)
+    """Apply one ledger entry once per (kind, reference). The unique index is the guarantee: a repeated
+    reference fails the INSERT (inside a savepoint) and the stored entry is returned, so the common path
+    (a new entry) takes no extra lookup. The wallet row lock serializes concurrent entries of one wallet."""
+    wallet = _wallet_lock(user_id=user_id)
     if currency != wallet.currency:
+        existing = LedgerEntry.objects.filter(kind=kind, reference=reference).first()
+        if existing is not None:  # a repetition of an entry applied before: not an error
+            return LedgerResult(entry=existing, applied=False)
         raise ValidationFailed(
             "Currency does not match the wallet.",
             errors={"currency": [f"The wallet is kept in {wallet.currency}."]},
         )
     try:
-        # The unique (kind, reference) index is the guarantee; the lookup above only avoids the error path.
         with transaction.atomic():
             entry = LedgerEntry.objects.create(
                 wallet=wallet,

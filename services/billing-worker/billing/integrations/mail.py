@@ -37,12 +37,20 @@ class ReceiptMailer:
             except (smtplib.SMTPException, OSError):
                 smtp.close()
 
-    def send(self, *, to: str, subject: str, body: str, message_id_domain: str = "velo.example") -> None:
+    def send(
+        self,
+        *,
+        to: str,
+        subject: str,
+        body: str,
+        message_id: str | None = None,
+        message_id_domain: str = "velo.example",
+    ) -> None:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
         message["Subject"] = subject
-        message["Message-ID"] = make_msgid(domain=message_id_domain)
+        message["Message-ID"] = message_id or make_msgid(domain=message_id_domain)
         message.set_content(body)
         last_error: Exception | None = None
         for attempt in (1, 2):

@@ -92,7 +92,7 @@ class FakeMailer:
     failures: int = 0
     refuse: bool = False
 
-    def send(self, *, to: str, subject: str, body: str) -> None:
+    def send(self, *, to: str, subject: str, body: str, message_id: str | None = None) -> None:
         from billing.integrations.mail import PermanentMailError
 
         if self.refuse:
@@ -100,7 +100,7 @@ class FakeMailer:
         if self.failures:
             self.failures -= 1
             raise TransientError("fake SMTP outage")
-        self.sent.append({"to": to, "subject": subject, "body": body})
+        self.sent.append({"to": to, "subject": subject, "body": body, "message_id": message_id})
 
 
 @dataclass

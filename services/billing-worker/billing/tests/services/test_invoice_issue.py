@@ -13,6 +13,7 @@ from billing.invoices import invoice_html, receipt_text
 from billing.services import (
     InvoiceIncomplete,
     invoice_issue,
+    receipt_deliver,
     reconciliation_request,
     rental_finished_dead_letter,
 )
@@ -21,10 +22,26 @@ from billing.tests.conftest import VALID_RENTAL_FINISHED
 NOW = datetime(2026, 11, 23, 9, 43, 12, tzinfo=UTC)
 
 
-def issue(event, storage, publisher, mailer, now=NOW, **kwargs):
-    return invoice_issue(
-        event=event, storage=storage, publisher=publisher, mailer=mailer, now=lambda: now, **kwargs
+def issue(event, storage, publisher, mailer, now=NOW, deliver=True, **kwargs):
+    """invoice_issue, then (``deliver``) the receipt tasks it handed over, as the worker runs them later."""
+    queued: list[dict] = []
+    outcome = invoice_issue(
+        event=event,
+        storage=storage,
+        publisher=publisher,
+        receipt_enqueue=queued.append,
+        now=lambda: now,
+        **kwargs,
     )
+    assert len(queued) == int(outcome.receipt_enqueued)
+    if deliver:
+        for invoice in queued:
+            receipt_deliver(invoice=invoice, storage=storage, mailer=mailer)
+    return outcome
+
+
+class WorkerDied(BaseException):
+    """Stands for a worker killed between two steps (not an exception the task could handle)."""
 
 
 @pytest.mark.parametrize("path", VALID_RENTAL_FINISHED, ids=lambda p: p.name)
@@ -68,7 +85,7 @@ def test_every_example_becomes_one_invoice_event_and_receipt(path, storage, publ
 def test_basic_example_amount_matches_the_invoice_issued_example(basic_event, storage, publisher, mailer):
     outcome = issue(basic_event, storage, publisher, mailer)
     assert outcome.invoice["total"] == {"amount": 700, "currency": "EUR"}
-    assert outcome.invoice["invoice_number"] == "INV-202611-0B9F5A52"
+    assert outcome.invoice["invoice_number"] == "INV-202611-0B9F5A523C1E4F7A8A9E2B1C0D9E8F7A"
     assert [i["amount"] for i in outcome.invoice["line_items"]] == [100, 600]
 
 
@@ -103,17 +120,64 @@ def test_publish_failure_after_creation_is_resumable(basic_event, storage, publi
     retry = issue(basic_event, storage, publisher, mailer, resume_created=True)
 
     assert not retry.created
-    assert retry.receipt_sent
+    assert retry.receipt_enqueued
     assert len(publisher.messages) == 1
     assert len(mailer.sent) == 1
 
 
-def test_mail_outage_retries_mail_but_never_duplicates_it(basic_event, storage, publisher, mailer):
-    mailer.failures = 1
+def test_receipt_hand_over_failure_after_creation_is_resumable(basic_event, storage, publisher, mailer):
+    def broker_down(invoice):
+        raise TransientError("broker down")
+
     with pytest.raises(InvoiceIncomplete):
-        issue(basic_event, storage, publisher, mailer)
+        invoice_issue(event=basic_event, storage=storage, publisher=publisher, receipt_enqueue=broker_down)
     issue(basic_event, storage, publisher, mailer, resume_created=True)
     issue(basic_event, storage, publisher, mailer)  # a later plain redelivery
+    assert len(mailer.sent) == 1
+
+
+def test_invoice_issued_goes_out_before_html_and_mail(basic_event, storage, publisher, mailer):
+    outcome = issue(basic_event, storage, publisher, mailer, deliver=False)
+    assert len(publisher.messages) == 1
+    assert set(storage.objects) == {outcome.invoice["s3_key"]}
+    assert mailer.sent == []
+
+
+def test_receipt_mail_outage_is_transient_and_the_retry_mails_once(basic_event, storage, publisher, mailer):
+    queued: list[dict] = []
+    invoice_issue(event=basic_event, storage=storage, publisher=publisher, receipt_enqueue=queued.append)
+    [invoice] = queued
+    mailer.failures = 1
+    with pytest.raises(TransientError):
+        receipt_deliver(invoice=invoice, storage=storage, mailer=mailer)
+    assert invoice["html_key"] in storage.objects
+    assert receipt_deliver(invoice=invoice, storage=storage, mailer=mailer)
+    [mail] = mailer.sent
+    assert mail["message_id"] == f"<receipt-{invoice['invoice_id']}@velo.example>"
+
+
+def test_duplicate_while_the_receipt_is_pending_hands_over_nothing(basic_event, storage, publisher, mailer):
+    first = issue(basic_event, storage, publisher, mailer, deliver=False)
+    second = issue(basic_event, storage, publisher, mailer)
+    assert first.receipt_enqueued and not second.receipt_enqueued
+    assert mailer.sent == []
+
+
+def test_worker_death_before_the_receipt_hand_over_is_healed_by_the_redelivery(
+    basic_event, storage, publisher, mailer
+):
+    def die(invoice):
+        raise WorkerDied
+
+    with pytest.raises(WorkerDied):
+        invoice_issue(event=basic_event, storage=storage, publisher=publisher, receipt_enqueue=die)
+    assert mailer.sent == []
+
+    healed = issue(basic_event, storage, publisher, mailer, redelivered=True)
+
+    assert healed.receipt_enqueued and not healed.created
+    assert len(mailer.sent) == 1
+    issue(basic_event, storage, publisher, mailer, redelivered=True)  # once the HTML exists: done
     assert len(mailer.sent) == 1
 
 
@@ -134,9 +198,13 @@ def test_missing_html_is_restored_on_redelivery(basic_event, storage, publisher,
 
 def test_permanent_mail_refusal_does_not_block_the_invoice(basic_event, storage, publisher, mailer):
     mailer.refuse = True
-    outcome = issue(basic_event, storage, publisher, mailer)
-    assert outcome.created and not outcome.receipt_sent
-    assert len(publisher.messages) == 1
+    queued: list[dict] = []
+    outcome = invoice_issue(
+        event=basic_event, storage=storage, publisher=publisher, receipt_enqueue=queued.append
+    )
+    assert outcome.created and len(publisher.messages) == 1
+    assert receipt_deliver(invoice=queued[0], storage=storage, mailer=mailer) is False
+    assert outcome.invoice["html_key"] in storage.objects
 
 
 def test_html_and_receipt_are_human_readable_and_escaped(basic_event, storage, publisher, mailer):
@@ -144,7 +212,7 @@ def test_html_and_receipt_are_human_readable_and_escaped(basic_event, storage, p
     invoice = issue(basic_event, storage, publisher, mailer).invoice
     page = invoice_html(invoice)
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
-    assert "7.00 EUR" in page and "INV-202611-0B9F5A52" in page
+    assert "7.00 EUR" in page and "INV-202611-0B9F5A523C1E4F7A8A9E2B1C0D9E8F7A" in page
     text = receipt_text(invoice)
     assert "Total: 7.00 EUR" in text and "24 started minutes" in text
 

@@ -2,9 +2,17 @@
 
 import pytest
 
-from billing import runtime
+from billing import runtime, tasks
 from billing.config import load_settings
-from billing.tasks import MAX_RETRIES, issue_invoice_task, reconciliation_request_task, retry_countdown
+from billing.events import utc_now
+from billing.invoices import invoice_build
+from billing.tasks import (
+    MAX_RETRIES,
+    issue_invoice_task,
+    reconciliation_request_task,
+    retry_countdown,
+    send_receipt_task,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -12,6 +20,8 @@ def fake_runtime(monkeypatch, storage, publisher, mailer):
     monkeypatch.setattr(runtime, "storage", lambda: storage)
     monkeypatch.setattr(runtime, "publisher", lambda: publisher)
     monkeypatch.setattr(runtime, "mailer", lambda: mailer)
+    # the receipt task runs eagerly where the worker would pick it from billing.tasks
+    monkeypatch.setattr(tasks, "receipt_enqueue", lambda invoice: send_receipt_task.apply(args=(invoice,)))
 
 
 def test_issues_an_invoice(basic_event, storage, publisher, mailer):
@@ -28,17 +38,25 @@ def test_s3_outage_is_retried(basic_event, storage, publisher, mailer):
     assert len(publisher.messages) == 1 and len(mailer.sent) == 1
 
 
-def test_mail_outage_after_creation_resumes_and_mails_once(basic_event, publisher, mailer):
+def test_mail_outage_is_retried_by_the_receipt_task_alone(basic_event, publisher, mailer):
     mailer.failures = 2
     result = issue_invoice_task.apply(args=(basic_event,))
     assert result.successful()
     assert len(mailer.sent) == 1
-    # invoice.issued went out on every attempt with one event id: rentals applies it once
+    # the invoice task is not repeated for a mail outage: one invoice.issued
+    assert len([m for m in publisher.messages if m.exchange == "billing.events"]) == 1
+
+
+def test_publish_outage_after_creation_resumes_and_mails_once(basic_event, publisher, mailer):
+    publisher.failures = 2
+    result = issue_invoice_task.apply(args=(basic_event,))
+    assert result.successful()
+    assert len(mailer.sent) == 1
     assert len({m.message_id for m in publisher.messages if m.exchange == "billing.events"}) == 1
 
 
-def test_gives_up_to_the_dlq_after_max_retries(basic_event, mailer, publisher):
-    mailer.failures = MAX_RETRIES + 5
+def test_gives_up_to_the_dlq_after_max_retries(basic_event, storage, publisher, mailer):
+    storage.fail_next += ["put_if_absent"] * (MAX_RETRIES + 5)
     result = issue_invoice_task.apply(args=(basic_event,))
     assert result.successful()
     dead = [m for m in publisher.messages if m.exchange == "billing.dlx"]
@@ -46,6 +64,14 @@ def test_gives_up_to_the_dlq_after_max_retries(basic_event, mailer, publisher):
     assert dead[0].headers["x-error"].startswith("retries exhausted")
     assert dead[0].json == basic_event
     assert mailer.sent == []
+
+
+def test_receipt_task_gives_up_after_max_retries_without_raising(basic_event, mailer):
+    invoice = invoice_build(event=basic_event, issued_at=utc_now())
+    mailer.failures = MAX_RETRIES + 5
+    result = send_receipt_task.apply(args=(invoice,))
+    assert result.successful() and result.result is None
+    assert mailer.sent == [] and mailer.failures == 4  # 1 + MAX_RETRIES attempts
 
 
 def test_unexpected_errors_are_dead_lettered_not_retried(basic_event, storage, publisher, monkeypatch):
