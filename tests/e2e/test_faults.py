@@ -226,7 +226,8 @@ def test_worker_killed_mid_batch(stack, crew, fleet):
     before = balances(crew)
     stack("stop", "billing-worker")
     try:
-        rental_ids = rides_in_parallel(crew, station_id, rounds=10)
+        # 20 rounds: the batch must outlast the first poll now that the worker bills ~100 invoices/s.
+        rental_ids = rides_in_parallel(crew, station_id, rounds=20)
     finally:
         stack("start", "billing-worker")
     total = sum(len(ids) for ids in rental_ids.values())
