@@ -844,8 +844,8 @@ def rabbit_queue(name: str) -> tuple[int, int, int] | None:
     env = dict(
         os.environ,
         HOME=str(home / "home"),
-        RABBITMQ_NODENAME="velo-bench@localhost",
-        ERL_EPMD_PORT=str(4369 + 200),
+        RABBITMQ_NODENAME=f"velo-{STACK}@localhost",
+        ERL_EPMD_PORT=str(4369 + int(os.environ["AMQP_PORT"]) - 5673),  # the stack's port offset
         RABBITMQ_CONFIG_FILE=str(home / "rabbitmq"),
         RABBITMQ_MNESIA_BASE=str(home / "mnesia"),
         RABBITMQ_LOG_BASE=str(home / "log"),
@@ -855,7 +855,7 @@ def rabbit_queue(name: str) -> tuple[int, int, int] | None:
         [
             "/usr/lib/rabbitmq/bin/rabbitmqctl",
             "-n",
-            "velo-bench@localhost",
+            f"velo-{STACK}@localhost",
             "-q",
             "list_queues",
             "name",
