@@ -39,6 +39,7 @@ class OutboxRelay:
         self.stop = stop or StopFlag()
         self.batch_size = settings.OUTBOX_RELAY_BATCH_SIZE
         self.poll_seconds = settings.OUTBOX_RELAY_POLL_SECONDS
+        self.coalesce_seconds = settings.OUTBOX_RELAY_COALESCE_SECONDS
         self.connection: pika.BlockingConnection | None = None
         self.channel = None
         self.declared_exchanges: set[str] = set()
@@ -141,13 +142,17 @@ class OutboxRelay:
             self.prune_due = time.monotonic() + self.prune_interval
 
     def _wait_for_events(self, seconds: float) -> None:
-        """Until a NOTIFY arrives, `seconds` pass (the poll fallback) or stop; answers broker heartbeats."""
+        """Until a NOTIFY arrives, `seconds` pass (the poll fallback) or stop; answers broker heartbeats.
+        After a notification it lingers `coalesce_seconds`, so the commits of a busy moment are published
+        in one pass instead of one pass each (measured in BENCHMARKS.md)."""
         if not self.listener.listening:
             self._sleep(seconds)
             return
         deadline = time.monotonic() + seconds
         while not self.stop.stopping and (remaining := deadline - time.monotonic()) > 0:
             if self.listener.wait(min(0.2, remaining)):
+                if self.coalesce_seconds > 0:
+                    self._sleep(self.coalesce_seconds)
                 return
             if self.connection is not None and self.connection.is_open:
                 self.connection.process_data_events(time_limit=0)

@@ -72,3 +72,22 @@ def test_a_lost_connection_wakes_the_caller_and_stops_listening(listener):
         )
     assert listener.wait(10) is True
     assert listener.listening is False
+
+
+def test_the_relay_lingers_after_a_notification_so_a_busy_moment_is_one_pass(settings):
+    from outbox.relay import OutboxRelay
+
+    settings.OUTBOX_RELAY_COALESCE_SECONDS = 0.05
+    relay = OutboxRelay(amqp_url="amqp://unused")
+
+    class Woken:
+        listening = True
+
+        def wait(self, timeout):
+            return True
+
+    slept = []
+    relay.listener = Woken()
+    relay._sleep = slept.append
+    relay._wait_for_events(30)
+    assert slept == [0.05]
