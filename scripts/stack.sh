@@ -383,20 +383,23 @@ manage() { # manage SERVICE ARGS...
 # Web server: granian (WSGI), chosen by measurement (BENCHMARKS.md "Worker model"). Blocking threads are
 # set explicitly: granian's default opened hundreds of PostgreSQL connections. No access log: every
 # request is logged once, as JSON, by the service itself. GUNICORN_* are the older names of the sizes.
+# auth's logins are CPU-bound Argon2 hashes holding 19 MiB each: 2 threads per worker keep its processes
+# under 150 MB without costing logins/s on 2 cores (BENCHMARKS.md).
 WEB_WORKERS="${WEB_WORKERS:-${GUNICORN_WORKERS:-2}}"
 WEB_THREADS="${WEB_THREADS:-${GUNICORN_THREADS:-4}}"
-web_up() { # web_up SERVICE PORT
-  local svc="$1" p="$2"
+AUTH_WEB_THREADS="${AUTH_WEB_THREADS:-2}"
+web_up() { # web_up SERVICE PORT THREADS
+  local svc="$1" p="$2" threads="$3"
   (svc_env "$svc"; spawn "$svc-web" "$ROOT/services/$svc" .venv/bin/granian --interface wsgi \
-    --host 127.0.0.1 --port "$p" --workers "$WEB_WORKERS" --blocking-threads "$WEB_THREADS" --no-ws \
+    --host 127.0.0.1 --port "$p" --workers "$WEB_WORKERS" --blocking-threads "$threads" --no-ws \
     --respawn-failed-workers --workers-kill-timeout 10 --no-access-log \
     config.wsgi:application)
 }
 
 start_app() { # start_app PROCESS
   case "$1" in
-    auth-web) web_up auth "$AUTH_PORT" ;;
-    rentals-web) web_up rentals "$RENTALS_PORT" ;;
+    auth-web) web_up auth "$AUTH_PORT" "$AUTH_WEB_THREADS" ;;
+    rentals-web) web_up rentals "$RENTALS_PORT" "$WEB_THREADS" ;;
     auth-relay) (svc_env auth; spawn auth-relay "$ROOT/services/auth" .venv/bin/python manage.py outbox_relay) ;;
     rentals-relay) (svc_env rentals; spawn rentals-relay "$ROOT/services/rentals" .venv/bin/python manage.py outbox_relay) ;;
     rentals-consumer) (svc_env rentals; spawn rentals-consumer "$ROOT/services/rentals" .venv/bin/python manage.py consume_events) ;;
