@@ -1579,7 +1579,7 @@ def main() -> int:
             log(f"S3 worker drain of a {BACKLOG}-event backlog")
             res["scenarios"]["s3"]["backlog"] = scenario3_backlog()
             log(f"  drain: {res['scenarios']['s3']['backlog']}")
-            wait_billing_idle(30 if QUICK else 120)  # a partial drain finishes before latency is measured
+            wait_billing_idle(30 if QUICK else 420)  # a partial drain finishes before latency is measured
 
         if wanted("s4"):
             log("S4 page latency at the small scale")
