@@ -889,10 +889,9 @@ def wait_billing_idle(seconds: float) -> bool:
 def scenario3_backlog() -> dict:
     """Stop the billing worker, queue BACKLOG rental.finished events, start it, time the drain.
 
-    The worker's last step per invoice is the receipt mail, so its rate is receipts arriving in the SMTP
-    sink's Maildir per second (from the first to the latest one seen). Queue depths (billing.rental-finished
-    + billing.tasks) are sampled alongside. End to end (rentals applied the invoice) comes from billed_at
-    of the backlog rentals (marked by duration_seconds = 900, see seed_backlog.sql).
+    The rate that counts is invoices issued and applied: billed_at of the backlog rentals (marked by
+    duration_seconds = 900, see seed_backlog.sql), first to last. Receipts are their own task queued behind
+    the invoices, so the receipts arriving in the SMTP sink's Maildir are reported apart (receipts/s).
     """
     queues = ("billing.rental-finished", "billing.tasks")
 
@@ -1332,15 +1331,15 @@ def table(res: dict, markdown: bool = False) -> str:
         rows.append(
             (
                 f"S3 worker drain {bl['backlog']}",
-                f"{bl['worker_invoices_per_s']} invoices/s worker, "
-                f"{bl['end_to_end_billed_per_s']}/s billed in rentals ({bl['billed']}/{bl['of']})",
+                f"{bl['end_to_end_billed_per_s']} invoices/s issued and applied in rentals "
+                f"({bl['billed']}/{bl['of']}); receipts {bl['worker_invoices_per_s']}/s",
                 "",
                 "",
                 "≥200/s",
                 ok(
-                    bl["worker_invoices_per_s"] is not None
-                    and bl["worker_invoices_per_s"] >= 200
-                    and bl["drained"]
+                    bl["end_to_end_billed_per_s"] is not None
+                    and bl["end_to_end_billed_per_s"] >= 200
+                    and bl["billed"] >= bl["of"]
                 ),
             )
         )
