@@ -1565,6 +1565,15 @@ def main() -> int:
             res["scenarios"]["s2"] = {
                 f"c{c}": scenario2(riders, c, res["rss"]) for c in ([32] if QUICK else [8, 32])
             }
+            if not QUICK:
+                # The same load without the billing pipeline competing for the 2 cores: what the web path
+                # and PostgreSQL carry by themselves. Its finishes are billed before S3 starts.
+                stack("stop", "billing-worker", STACK)
+                try:
+                    res["scenarios"]["s2"]["c32 billing stopped"] = scenario2(riders, 32, res["rss"])
+                finally:
+                    stack("start", "billing-worker", STACK)
+                wait_billing_idle(180)
             for key, item in res["scenarios"]["s2"].items():
                 log(
                     f"  S2 {key}: {item['cycles_per_s']} cycles/s, "
