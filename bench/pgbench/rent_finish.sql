@@ -25,7 +25,7 @@ SELECT md5('pgbr-' || :seq)::uuid, md5('pgb-rider-' || :client_id)::uuid, 'pgben
        '', ''
 FROM fleet_bike b, (SELECT * FROM fleet_tariff WHERE is_active ORDER BY valid_from DESC LIMIT 1) t
 WHERE b.id = md5('bbk-' || :b)::uuid;
-RELEASE UPDATE fleet_bike SET status = 'rented', station_id = NULL, updated_at = now() WHERE id = md5('bbk-' || :b)::uuid;
+UPDATE fleet_bike SET status = 'rented', station_id = NULL, updated_at = now() WHERE id = md5('bbk-' || :b)::uuid;
 INSERT INTO outbox_outboxevent (event_id, event_type, exchange, payload, created_at, published_at, attempts, available_at)
 VALUES (gen_random_uuid(), 'rental.started', 'rentals.events',
         '{"event_id":"00000000-0000-4000-8000-000000000000","event_type":"rental.started","version":1,"occurred_at":"2026-11-23T12:00:00.000000Z","producer":"bench-pgbench","data":{"rental_id":"00000000-0000-4000-8000-000000000001","user_id":"00000000-0000-4000-8000-000000000002","bike_id":"00000000-0000-4000-8000-000000000003","bike_number":"BB000001","started_at":"2026-11-23T12:00:00.000000Z","start_station_id":"00000000-0000-4000-8000-000000000004","tariff":{"id":"00000000-0000-4000-8000-000000000005","name":"Standard","unlock_fee":100,"price_per_minute":25,"daily_cap":2000,"currency":"EUR"}}}'::jsonb,
