@@ -57,8 +57,12 @@ def vehicle_public_id(
     """GBFS requires vehicle_id to rotate after every trip. Keying it on the bike's latest finished
     rental rotates it without any write, and the HMAC keeps the internal id from leaking. Ids may be
     given as UUIDs or in their canonical text form (the same message either way)."""
+    return _vehicle_id(config.vehicle_id_secret.encode(), bike_id, last_trip_id)
+
+
+def _vehicle_id(key: bytes, bike_id: uuid.UUID | str, last_trip_id: uuid.UUID | str | None) -> str:
     message = f"velo:gbfs:vehicle:{bike_id}:{last_trip_id or '-'}".encode()
-    return hmac.digest(config.vehicle_id_secret.encode(), message, "sha256").hex()[:32]
+    return hmac.digest(key, message, "sha256").hex()[:32]
 
 
 def feed_url(*, base_url: str, feed: str) -> str:
@@ -156,7 +160,8 @@ def station_status_data(*, now: dt.datetime) -> dict:
 
 
 def vehicle_status_data(*, config: GbfsConfig) -> dict:
-    # Ids come as text from PostgreSQL: building 3 UUID objects per bike was most of the feed's cost.
+    # One plain fetch of tuples with the ids as text: UUID objects, row dicts and a server-side cursor
+    # were most of this feed's cost (BENCHMARKS.md, S4). Same ids as vehicle_public_id().
     rows = (
         Bike.objects.filter(status__in=VISIBLE_STATUSES)
         .annotate(
@@ -164,26 +169,26 @@ def vehicle_status_data(*, config: GbfsConfig) -> dict:
             station_text=Cast("station_id", TextField()),
             last_rental_text=Cast("last_rental_id", TextField()),
         )
-        .values("id_text", "status", "station_text", "lat", "lon", "last_rental_text")
+        .values_list("id_text", "status", "station_text", "lat", "lon", "last_rental_text")
     )
+    key = config.vehicle_id_secret.encode()
+    reserved, maintenance = str(BikeStatus.RESERVED), str(BikeStatus.MAINTENANCE)
     vehicles = []
-    for row in rows.iterator(chunk_size=2000):
-        has_position = row["lat"] is not None and row["lon"] is not None
-        if not has_position and row["station_text"] is None:
+    for bike_id, status, station_id, lat, lon, last_rental_id in rows:
+        has_position = lat is not None and lon is not None
+        if not has_position and station_id is None:
             continue  # nowhere to show it
         vehicle = {
-            "vehicle_id": vehicle_public_id(
-                config=config, bike_id=row["id_text"], last_trip_id=row["last_rental_text"]
-            ),
-            "is_reserved": row["status"] == BikeStatus.RESERVED,
-            "is_disabled": row["status"] == BikeStatus.MAINTENANCE,
+            "vehicle_id": _vehicle_id(key, bike_id, last_rental_id),
+            "is_reserved": status == reserved,
+            "is_disabled": status == maintenance,
             "vehicle_type_id": VEHICLE_TYPE_ID,
         }
         if has_position:
-            vehicle["lat"] = row["lat"]
-            vehicle["lon"] = row["lon"]
-        if row["station_text"] is not None:
-            vehicle["station_id"] = row["station_text"]
+            vehicle["lat"] = lat
+            vehicle["lon"] = lon
+        if station_id is not None:
+            vehicle["station_id"] = station_id
         vehicles.append(vehicle)
     # Sorted by the opaque id, so the order says nothing about bike numbers or ids either.
     vehicles.sort(key=lambda vehicle: vehicle["vehicle_id"])
