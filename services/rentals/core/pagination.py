@@ -82,26 +82,43 @@ def page_size_from(request) -> int:
     return size
 
 
+def queryset_fetch(queryset: QuerySet, ordering: Sequence[str]) -> Callable[..., list[Any]]:
+    """A `fetch` for `keyset_paginate` over a queryset: rows strictly after (before, when `reverse`) the
+    key `after`, in `ordering` (flipped when `reverse`), at most `limit` of them."""
+
+    def fetch(*, after: list[Any] | None, reverse: bool, limit: int) -> list[Any]:
+        query = queryset
+        if after is not None:
+            query = query.filter(_after(ordering, after, reverse=reverse))
+        order = [_flip(t) for t in ordering] if reverse else list(ordering)
+        return list(query.order_by(*order)[:limit])
+
+    return fetch
+
+
 def keyset_paginate(
     *,
     request,
-    queryset: QuerySet,
     ordering: Sequence[str],
     serialize: Callable[[list[Any]], Any],
+    queryset: QuerySet | None = None,
+    fetch: Callable[..., list[Any]] | None = None,
 ) -> dict[str, Any]:
-    """`ordering` must end with a unique, non-null field (e.g. "id") so the order is total."""
+    """`ordering` must end with a unique, non-null field (e.g. "id") so the order is total. Rows come
+    from `queryset`, or from `fetch(after=key | None, reverse=bool, limit=int)` for a hand-written query
+    (the key is a client's cursor: `fetch` raises ValueError or TypeError for a value of the wrong type)."""
+    if (queryset is None) == (fetch is None):
+        raise TypeError("keyset_paginate needs a queryset or a fetch, not both")
+    if fetch is None:
+        fetch = queryset_fetch(queryset, ordering)
     size = page_size_from(request)
     cursor = request.query_params.get("cursor")
     direction = "n"
-    query = queryset
     values: list[Any] = []
     if cursor:
         values, direction = _decode(cursor, len(ordering))
-    order = list(ordering) if direction == "n" else [_flip(t) for t in ordering]
     try:
-        if cursor:
-            query = query.filter(_after(ordering, values, reverse=direction == "p"))
-        rows = list(query.order_by(*order)[: size + 1])
+        rows = fetch(after=values if cursor else None, reverse=direction == "p", limit=size + 1)
     except (DjangoValidationError, ValueError, TypeError):  # a forged cursor value of the wrong type
         raise ValidationFailed("Invalid cursor.", errors={"cursor": ["Invalid cursor."]})
     has_more = len(rows) > size
@@ -109,7 +126,7 @@ def keyset_paginate(
     if direction == "p":
         rows.reverse()
 
-    def key(row) -> list[Any]:  # a model instance, or a dict from `.values()`
+    def key(row) -> list[Any]:  # a model instance, or a dict from `.values()` / a fetch
         if isinstance(row, dict):
             return [row[term.lstrip("-")] for term in ordering]
         return [getattr(row, term.lstrip("-")) for term in ordering]

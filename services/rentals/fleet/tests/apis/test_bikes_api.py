@@ -1,3 +1,5 @@
+import base64
+import json
 import uuid
 
 import pytest
@@ -63,8 +65,23 @@ def test_cursor_pagination_forward_and_back_is_stable_under_inserts(rider, make_
     assert len(bikes) == 5
 
 
+def _cursor(values, direction="n"):
+    raw = json.dumps({"v": values, "d": direction}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 def test_bad_cursor_and_page_size_are_400(rider):
     assert rider.get("/api/bikes", {"cursor": "garbage!!"}).status_code == 400
+    for cursor, params in (
+        (_cursor([7, str(uuid.uuid4())]), {}),
+        (_cursor(["P-1", "not-a-uuid"]), {}),
+        (_cursor(["P-1\x00", str(uuid.uuid4())]), {}),
+        (_cursor(["near", str(uuid.uuid4())]), {"lat": 52.5, "lon": 13.4}),
+        (_cursor([None, str(uuid.uuid4())], "p"), {}),
+    ):
+        response = rider.get("/api/bikes", {"cursor": cursor, **params})
+        assert response.status_code == 400, cursor
+        assert response["Content-Type"] == "application/problem+json"
     assert rider.get("/api/bikes", {"page_size": "0"}).status_code == 400
     assert rider.get("/api/bikes", {"page_size": "101"}).status_code == 400
 
