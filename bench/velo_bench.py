@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import http.client
 import json
@@ -323,6 +324,27 @@ def rentals_env() -> dict:
 # Worker models compared (same flags as scripts/stack.sh's web_up apart from the model itself; no access
 # log anywhere: the service logs each request itself).
 GUNICORN_COMMON = ["--max-requests", "20000", "--max-requests-jitter", "2000", "--graceful-timeout", "10"]
+
+
+def _granian(app: str, port: int, *, workers: int, threads: int) -> list[str]:
+    return [
+        str(BENCH_VENV / "granian"),
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "--no-ws",
+        "--no-access-log",
+        app,
+    ]
+
+
 MODELS = {
     "gunicorn-gthread-2x4": lambda app, port: [
         str(BENCH_VENV / "gunicorn"),
@@ -348,22 +370,10 @@ MODELS = {
         "4",
         *GUNICORN_COMMON,
     ],
-    "granian-2x4": lambda app, port: [
-        str(BENCH_VENV / "granian"),
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-        "--blocking-threads",
-        "4",
-        "--no-ws",
-        "--no-access-log",
-        app,
-    ],
+    **{
+        f"granian-{workers}x{threads}": functools.partial(_granian, workers=workers, threads=threads)
+        for workers, threads in ((2, 4), (2, 2), (4, 1))
+    },
 }
 STACK_MODEL = "granian-2x4"  # what scripts/stack.sh runs (WEB_WORKERS=2, WEB_THREADS=4)
 
