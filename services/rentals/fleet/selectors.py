@@ -63,11 +63,12 @@ def bike_page(
             f" AND {key} {'<=' if reverse else '>='} %(after_key)s"
         )
     direction = "DESC" if reverse else "ASC"
-    # Every fragment is a constant of this function; values go in as parameters.
+    # Every fragment is a constant of this function; values go in as parameters. `fleet_bike.id` in ORDER BY:
+    # a bare `id` would name the text output column and sort by text.
     sql = (
         "SELECT id::text AS id, number, model, status, station_id::text AS station_id, lat, lon"  # noqa: S608
         f"{extra} FROM fleet_bike WHERE {' AND '.join(where)}"
-        f" ORDER BY {key} {direction}, id {direction} LIMIT %(limit)s"
+        f" ORDER BY {key} {direction}, fleet_bike.id {direction} LIMIT %(limit)s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
