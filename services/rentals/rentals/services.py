@@ -105,7 +105,9 @@ def _loaded(instance):
     return instance
 
 
-def _bike_rentable(*, cursor, bike_id: uuid.UUID, bike_status: str, user_id: uuid.UUID) -> Reservation | None:
+def _ensure_bike_rentable(
+    *, cursor, bike_id: uuid.UUID, bike_status: str, user_id: uuid.UUID
+) -> Reservation | None:
     """Call with the bike locked. A reserved bike is rentable only by the reservation's holder (returned,
     to be consumed with the rental); an overdue reservation is expired here first and never blocks."""
     if bike_status == BikeStatus.AVAILABLE:
@@ -143,7 +145,9 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
             raise PaymentRequired("Your wallet balance is negative; top it up before renting.")
         if has_active:
             raise ActiveRentalExists("You already have an active rental.")
-        reservation = _bike_rentable(cursor=cursor, bike_id=bike_id, bike_status=bike_status, user_id=user_id)
+        reservation = _ensure_bike_rentable(
+            cursor=cursor, bike_id=bike_id, bike_status=bike_status, user_id=user_id
+        )
         if tariff_snapshot is None:
             raise Conflict("No tariff is in force; renting is not possible right now.")
         tariff_snapshot = _as_json(tariff_snapshot)
