@@ -38,7 +38,7 @@ def _iso(value: dt.datetime) -> str:
 # The rent and finish paths are written as plain SQL: compiling ~10 ORM statements per request was most
 # of their CPU (BENCHMARKS.md, S2). The rules are the same as the ORM version's and so are the locks:
 # the bike row (rent) or the rental row then the bike row (finish), plus the partial unique indexes.
-# These statements name every column they write; keep them in step with the models.
+# The rental's INSERT is built from the model; the UPDATEs name only the columns they change.
 
 # Under the bike's row lock, the rider's debt, the rider's active rental and the tariff in force at the
 # rental's start (fleet.selectors.tariff_in_force's rule, as one subquery), in one round trip.
@@ -60,16 +60,16 @@ SELECT b.number, b.status, b.station_id,
 _ACTIVE_RENTAL_EXISTS = (
     "SELECT EXISTS (SELECT 1 FROM rentals_rental WHERE user_id = %s AND status = 'active')"
 )
-_RENTAL_INSERT = """
-INSERT INTO rentals_rental
-       (id, user_id, user_email, user_name, bike_id, bike_number, status, started_at, ended_at,
-        duration_seconds, start_station_id, end_station_id, tariff_id, tariff_snapshot, cost_amount,
-        cost_currency, invoice_id, invoice_s3_key, billed_at)
-VALUES (%s, %s, %s, %s, %s, %s, 'active', %s, NULL, NULL, %s, NULL, %s, %s::jsonb, NULL, '', NULL, '', NULL)
-"""
+_RENTAL_FIELDS = Rental._meta.concrete_fields
+# Built from the model, so a column added to Rental is written without touching this module.
+_RENTAL_INSERT = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from the model)
+    connection.ops.quote_name(Rental._meta.db_table),
+    ", ".join(connection.ops.quote_name(field.column) for field in _RENTAL_FIELDS),
+    ", ".join(["%s"] * len(_RENTAL_FIELDS)),
+)
 _BIKE_RENTED = "UPDATE fleet_bike SET status = 'rented', station_id = NULL, updated_at = %s WHERE id = %s"
 
-_RENTAL_COLUMNS = [field.attname for field in Rental._meta.concrete_fields]
+_RENTAL_COLUMNS = [field.attname for field in _RENTAL_FIELDS]
 # The rental under its row lock, and the return station if one was named and is active. (The column
 # names come from the model, not from input.)
 _FINISH_LOCK = f"""
@@ -97,6 +97,11 @@ UPDATE fleet_bike SET status = 'available', station_id = NULL, last_rental_id = 
 def _as_json(value):
     # Django hands json/jsonb columns over undecoded (JSONField decodes them itself).
     return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _row_values(instance, fields) -> list:
+    """What the ORM's INSERT would send for `instance` (defaults, auto_now, JSON adaptation included)."""
+    return [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
 
 
 def _loaded(instance):
@@ -168,21 +173,7 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
         )
         # No savepoint around the insert: a unique violation ends this request, and the transaction with it.
         try:
-            cursor.execute(
-                _RENTAL_INSERT,
-                [
-                    rental.id,
-                    user_id,
-                    user_email,
-                    user_name,
-                    bike_id,
-                    bike_number,
-                    now,
-                    station_id,
-                    rental.tariff_id,
-                    json.dumps(tariff_snapshot),
-                ],
-            )
+            cursor.execute(_RENTAL_INSERT, _row_values(rental, _RENTAL_FIELDS))
         except IntegrityError as exc:
             if "rental_one_active_per_rider" in str(exc):
                 raise ActiveRentalExists("You already have an active rental.")
