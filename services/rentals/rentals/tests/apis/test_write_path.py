@@ -117,3 +117,15 @@ def test_a_rider_renting_their_own_rented_bike_hears_active_rental(rider, bike, 
     assert response.status_code == 409
     assert response.json()["type"].endswith("/active-rental-exists")
     assert Bike.objects.get(id=bike.id).status == "rented"
+
+
+def test_reads_answer_what_the_output_serializer_says(rider, make_bike, tariff, other_station):
+    first = rider.post("/api/rentals", {"bike_id": str(make_bike().id)}, format="json").json()
+    rider.post(f"/api/rentals/{first['id']}/finish", {"station_id": str(other_station.id)}, format="json")
+    second = rider.post("/api/rentals", {"bike_id": str(make_bike().id)}, format="json").json()
+
+    assert rider.get("/api/rentals/active").json() == _serialized(second["id"])
+    assert rider.get(f"/api/rentals/{first['id']}").json() == _serialized(first["id"])
+    page = rider.get("/api/rentals").json()
+    assert [row["id"] for row in page["results"]] == [second["id"], first["id"]]
+    assert page["results"] == [_serialized(second["id"]), _serialized(first["id"])]
