@@ -1,3 +1,5 @@
+import datetime as dt
+
 from core.pagination import keyset_paginate, paginated_serializer
 from core.s3 import presigned_invoice_url
 from core.schema import IDEMPOTENCY_KEY
@@ -11,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rentals import selectors, services
-from rentals.models import RentalStatus
+from rentals.models import Rental, RentalStatus
 
 
 class MoneySerializer(serializers.Serializer):
@@ -44,6 +46,50 @@ class RentalOutputSerializer(serializers.Serializer):
     invoice_id = serializers.UUIDField(allow_null=True)
 
 
+def _iso(value):
+    # DRF's DateTimeField output: in UTC, "Z" for "+00:00".
+    if value is None:
+        return None
+    value = value.astimezone(dt.UTC).isoformat()
+    return value[:-6] + "Z" if value.endswith("+00:00") else value
+
+
+def _str_or_none(value):
+    return None if value is None else str(value)
+
+
+def rental_output(rental: Rental) -> dict:
+    """`RentalOutputSerializer(rental).data`, built directly: instantiating the serializer (a deep copy
+    of its declared fields, then the nested ones) cost ~1 ms of CPU per rental answered. A test keeps the
+    two equal; the serializer stays the documented schema."""
+    tariff = rental.tariff_snapshot
+    cost = rental.cost
+    return {
+        "id": str(rental.id),
+        "bike_id": str(rental.bike_id),
+        "bike_number": str(rental.bike_number),
+        "status": str(rental.status),
+        "started_at": _iso(rental.started_at),
+        "ended_at": _iso(rental.ended_at),
+        "duration_seconds": None if rental.duration_seconds is None else int(rental.duration_seconds),
+        "start_station_id": _str_or_none(rental.start_station_id),
+        "end_station_id": _str_or_none(rental.end_station_id),
+        "tariff": None
+        if tariff is None
+        else {
+            "id": str(tariff["id"]),
+            "name": str(tariff["name"]),
+            "unlock_fee": int(tariff["unlock_fee"]),
+            "price_per_minute": int(tariff["price_per_minute"]),
+            "daily_cap": None if tariff["daily_cap"] is None else int(tariff["daily_cap"]),
+            "currency": str(tariff["currency"]),
+        },
+        "cost": None if cost is None else {"amount": int(cost["amount"]), "currency": str(cost["currency"])},
+        "billing_status": rental.billing_status,
+        "invoice_id": _str_or_none(rental.invoice_id),
+    }
+
+
 class RentalListApi(APIView):
     problem_codes = {"POST": ["402", "409"]}
 
@@ -63,7 +109,7 @@ class RentalListApi(APIView):
                 request=request,
                 queryset=queryset,
                 ordering=ordering,
-                serialize=lambda rows: RentalOutputSerializer(rows, many=True).data,
+                serialize=lambda rows: [rental_output(row) for row in rows],
             )
         )
 
@@ -87,7 +133,7 @@ class RentalListApi(APIView):
                 user_name=request.user.name,
                 bike_id=serializer.validated_data["bike_id"],
             )
-            return status.HTTP_201_CREATED, RentalOutputSerializer(rental).data
+            return status.HTTP_201_CREATED, rental_output(rental)
 
         return idempotent_response(request=request, handler=handler)
 
@@ -95,14 +141,14 @@ class RentalListApi(APIView):
 class RentalActiveApi(APIView):
     @extend_schema(operation_id="rentals_active", responses=RentalOutputSerializer)
     def get(self, request):
-        return Response(RentalOutputSerializer(selectors.rental_active(user_id=request.user.id)).data)
+        return Response(rental_output(selectors.rental_active(user_id=request.user.id)))
 
 
 class RentalDetailApi(APIView):
     @extend_schema(operation_id="rentals_retrieve", responses=RentalOutputSerializer)
     def get(self, request, rental_id):
         rental = selectors.rental_get(user_id=request.user.id, rental_id=rental_id)
-        return Response(RentalOutputSerializer(rental).data)
+        return Response(rental_output(rental))
 
 
 class RentalFinishApi(APIView):
@@ -125,7 +171,7 @@ class RentalFinishApi(APIView):
                 rental_id=rental_id,
                 station_id=serializer.validated_data.get("station_id"),
             )
-            return status.HTTP_200_OK, RentalOutputSerializer(rental).data
+            return status.HTTP_200_OK, rental_output(rental)
 
         return idempotent_response(request=request, handler=handler)
 

@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 import logging
 import uuid
 
@@ -11,10 +12,9 @@ from core.exceptions import (
     PaymentRequired,
     ValidationFailed,
 )
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from fleet.models import Bike, BikeStatus, Station
-from fleet.selectors import tariff_in_force
+from fleet.models import Bike, BikeStatus
 from outbox.models import OutboxEvent
 from outbox.services import outbox_emit
 from reservations.models import Reservation
@@ -35,10 +35,97 @@ def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _ensure_bike_rentable(*, bike: Bike, user_id: uuid.UUID) -> Reservation | None:
+# The rent and finish paths are written as plain SQL: compiling ~10 ORM statements per request was most
+# of their CPU (BENCHMARKS.md, S2). The rules are the same as the ORM version's and so are the locks:
+# the bike row (rent) or the rental row then the bike row (finish), plus the partial unique indexes.
+# The rental's INSERT is built from the model; the UPDATEs name only the columns they change.
+
+# Under the bike's row lock, the rider's debt, the rider's active rental and the tariff in force at the
+# rental's start (fleet.selectors.tariff_in_force's rule, as one subquery), in one round trip.
+_RENT_CHECK = """
+SELECT b.number, b.status, b.station_id,
+       EXISTS (SELECT 1 FROM wallets_wallet w WHERE w.user_id = %(user)s AND w.balance < 0),
+       EXISTS (SELECT 1 FROM rentals_rental r WHERE r.user_id = %(user)s AND r.status = 'active'),
+       (SELECT json_build_object(
+                   'id', t.id, 'name', t.name, 'unlock_fee', t.unlock_fee,
+                   'price_per_minute', t.price_per_minute, 'daily_cap', t.daily_cap, 'currency', t.currency)
+          FROM fleet_tariff t
+         WHERE t.is_active AND t.valid_from <= %(now)s
+         ORDER BY t.valid_from DESC, t.created_at DESC
+         LIMIT 1)
+  FROM fleet_bike b
+ WHERE b.id = %(bike)s
+   FOR UPDATE OF b
+"""
+_ACTIVE_RENTAL_EXISTS = (
+    "SELECT EXISTS (SELECT 1 FROM rentals_rental WHERE user_id = %s AND status = 'active')"
+)
+_RENTAL_FIELDS = Rental._meta.concrete_fields
+# Built from the model, so a column added to Rental is written without touching this module.
+_RENTAL_INSERT = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from the model)
+    connection.ops.quote_name(Rental._meta.db_table),
+    ", ".join(connection.ops.quote_name(field.column) for field in _RENTAL_FIELDS),
+    ", ".join(["%s"] * len(_RENTAL_FIELDS)),
+)
+_BIKE_RENTED = "UPDATE fleet_bike SET status = 'rented', station_id = NULL, updated_at = %s WHERE id = %s"
+
+_RENTAL_COLUMNS = [field.attname for field in _RENTAL_FIELDS]
+# The rental under its row lock, and the return station if one was named and is active. (The column
+# names come from the model, not from input.)
+_FINISH_LOCK = f"""
+SELECT {", ".join(f"r.{column}" for column in _RENTAL_COLUMNS)}, s.id, s.lat, s.lon
+  FROM rentals_rental r
+  LEFT JOIN fleet_station s ON s.id = %(station)s AND s.is_active
+ WHERE r.id = %(rental)s AND r.user_id = %(user)s
+   FOR UPDATE OF r
+"""  # noqa: S608
+_RENTAL_FINISHED = """
+UPDATE rentals_rental SET status = 'finished', ended_at = %s, duration_seconds = %s, end_station_id = %s
+ WHERE id = %s
+"""
+_BIKE_RETURNED_AT_STATION = """
+UPDATE fleet_bike SET status = 'available', station_id = %s, lat = %s, lon = %s, last_rental_id = %s,
+       updated_at = %s
+ WHERE id = %s
+"""
+_BIKE_RETURNED_ELSEWHERE = """
+UPDATE fleet_bike SET status = 'available', station_id = NULL, last_rental_id = %s, updated_at = %s
+ WHERE id = %s
+"""
+
+
+def _as_json(value):
+    # Django hands json/jsonb columns over undecoded (JSONField decodes them itself).
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _row_values(instance, fields) -> list:
+    """What the ORM's INSERT would send for `instance` (defaults, auto_now, JSON adaptation included)."""
+    return [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
+
+
+def _loaded(instance):
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
+
+
+def _ensure_bike_rentable(
+    *, cursor, bike_id: uuid.UUID, bike_status: str, user_id: uuid.UUID
+) -> Reservation | None:
     """Call with the bike locked. A reserved bike is rentable only by the reservation's holder (returned,
     to be consumed with the rental); an overdue reservation is expired here first and never blocks."""
+    if bike_status == BikeStatus.AVAILABLE:
+        return None
+    # Rare paths. The active-rental answer above was read before any wait for the bike's lock; ask again
+    # so a rider racing themself still hears "active rental" before "bike unavailable", as they would
+    # had the check run after the lock.
+    cursor.execute(_ACTIVE_RENTAL_EXISTS, [user_id])
+    if cursor.fetchone()[0]:
+        raise ActiveRentalExists("You already have an active rental.")
+    bike = Bike.objects.get(id=bike_id)  # already locked by _RENT_CHECK
     reservation = reservation_claim_for_rent(bike=bike, user_id=user_id)
+    # An overdue reservation expired just now left the bike available.
     if reservation is None and bike.status != BikeStatus.AVAILABLE:
         raise BikeUnavailable(f"The bike is {bike.status}.")
     return reservation
@@ -50,53 +137,62 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
     bike, the partial unique indexes catch one rider racing for several bikes."""
     if not user_email:
         raise ApplicationError("The access token carries no e-mail address; sign in again.")
-    if wallet_in_debt(user_id=user_id):
-        raise PaymentRequired("Your wallet balance is negative; top it up before renting.")
-    bike = Bike.objects.select_for_update().filter(id=bike_id).first()
-    if bike is None:
-        raise NotFound("Bike not found.")
-    if Rental.objects.filter(user_id=user_id, status=RentalStatus.ACTIVE).exists():
-        raise ActiveRentalExists("You already have an active rental.")
-    reservation = _ensure_bike_rentable(bike=bike, user_id=user_id)
     now = timezone.now()
-    tariff = tariff_in_force(at=now)
-    if tariff is None:
-        raise Conflict("No tariff is in force; renting is not possible right now.")
-    # No savepoint around the insert: a unique violation ends this request, and the transaction with it.
-    try:
-        rental = Rental.objects.create(
-            user_id=user_id,
-            user_email=user_email,
-            user_name=user_name,
-            bike=bike,
-            bike_number=bike.number,
-            status=RentalStatus.ACTIVE,
-            started_at=now,
-            start_station_id=bike.station_id,
-            tariff=tariff,
-            tariff_snapshot=tariff.snapshot(),
-        )
-    except IntegrityError as exc:
-        if "rental_one_active_per_rider" in str(exc):
+    with connection.cursor() as cursor:
+        cursor.execute(_RENT_CHECK, {"user": user_id, "now": now, "bike": bike_id})
+        row = cursor.fetchone()
+        if row is None:
+            if wallet_in_debt(user_id=user_id):
+                raise PaymentRequired("Your wallet balance is negative; top it up before renting.")
+            raise NotFound("Bike not found.")
+        bike_number, bike_status, station_id, in_debt, has_active, tariff_snapshot = row
+        if in_debt:
+            raise PaymentRequired("Your wallet balance is negative; top it up before renting.")
+        if has_active:
             raise ActiveRentalExists("You already have an active rental.")
-        if "rental_one_active_per_bike" in str(exc):
-            raise BikeUnavailable("The bike is already rented.")
-        raise
-    if reservation is not None:
-        reservation_consume(reservation=reservation, rental=rental)
-    bike.status = BikeStatus.RENTED
-    bike.station = None
-    bike.save(update_fields=["status", "station", "updated_at"])
+        reservation = _ensure_bike_rentable(
+            cursor=cursor, bike_id=bike_id, bike_status=bike_status, user_id=user_id
+        )
+        if tariff_snapshot is None:
+            raise Conflict("No tariff is in force; renting is not possible right now.")
+        tariff_snapshot = _as_json(tariff_snapshot)
+        rental = _loaded(
+            Rental(
+                id=uuid.uuid4(),
+                user_id=user_id,
+                user_email=user_email,
+                user_name=user_name,
+                bike_id=bike_id,
+                bike_number=bike_number,
+                status=RentalStatus.ACTIVE,
+                started_at=now,
+                start_station_id=station_id,
+                tariff_id=uuid.UUID(tariff_snapshot["id"]),
+                tariff_snapshot=tariff_snapshot,
+            )
+        )
+        # No savepoint around the insert: a unique violation ends this request, and the transaction with it.
+        try:
+            cursor.execute(_RENTAL_INSERT, _row_values(rental, _RENTAL_FIELDS))
+        except IntegrityError as exc:
+            if "rental_one_active_per_rider" in str(exc):
+                raise ActiveRentalExists("You already have an active rental.")
+            if "rental_one_active_per_bike" in str(exc):
+                raise BikeUnavailable("The bike is already rented.")
+            raise
+        if reservation is not None:
+            reservation_consume(reservation=reservation, rental=rental)
+        cursor.execute(_BIKE_RENTED, [now, bike_id])
     outbox_emit(
         event_type="rental.started",
         data={
             "rental_id": str(rental.id),
             "user_id": str(user_id),
-            "bike_id": str(bike.id),
-            "bike_number": bike.number,
-            "started_at": _iso(rental.started_at),
-            "start_station_id": str(rental.start_station_id) if rental.start_station_id else None,
-            "tariff": rental.tariff_snapshot,
+            "bike_id": str(bike_id),
+            "bike_number": bike_number,
+            "started_at": _iso(now),
+            "start_station_id": str(station_id) if station_id else None,
+            "tariff": tariff_snapshot,
         },
     )
     return rental
@@ -122,29 +218,33 @@ def rental_finished_event_data(*, rental: Rental) -> dict:
 @transaction.atomic
 def rental_finish(*, user_id: uuid.UUID, rental_id: uuid.UUID, station_id: uuid.UUID | None = None) -> Rental:
     """Idempotent: finishing a finished rental returns it unchanged."""
-    rental = Rental.objects.select_for_update().filter(id=rental_id, user_id=user_id).first()
-    if rental is None:
-        raise NotFound("Rental not found.")
-    if rental.status == RentalStatus.FINISHED:
-        return rental
-    station = None
-    if station_id is not None:
-        station = Station.objects.filter(id=station_id, is_active=True).first()
-        if station is None:
+    with connection.cursor() as cursor:
+        cursor.execute(_FINISH_LOCK, {"station": station_id, "rental": rental_id, "user": user_id})
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound("Rental not found.")
+        values = list(row[: len(_RENTAL_COLUMNS)])
+        found_station_id, station_lat, station_lon = row[len(_RENTAL_COLUMNS) :]
+        rental = Rental.from_db(connection.alias, _RENTAL_COLUMNS, values)
+        rental.tariff_snapshot = _as_json(rental.tariff_snapshot)
+        if rental.status == RentalStatus.FINISHED:
+            return rental
+        if station_id is not None and found_station_id is None:
             raise ValidationFailed("Unknown station.", errors={"station_id": ["Unknown or retired station."]})
-    bike = Bike.objects.select_for_update().get(id=rental.bike_id)
-    now = timezone.now()
-    rental.status = RentalStatus.FINISHED
-    rental.ended_at = now
-    rental.duration_seconds = max(0, int((now - rental.started_at).total_seconds()))
-    rental.end_station = station
-    rental.save(update_fields=["status", "ended_at", "duration_seconds", "end_station"])
-    bike.status = BikeStatus.AVAILABLE
-    bike.station = station
-    if station is not None:
-        bike.lat, bike.lon = station.lat, station.lon
-    bike.last_rental_id = rental.id
-    bike.save(update_fields=["status", "station", "lat", "lon", "last_rental_id", "updated_at"])
+        now = timezone.now()
+        rental.status = RentalStatus.FINISHED
+        rental.ended_at = now
+        rental.duration_seconds = max(0, int((now - rental.started_at).total_seconds()))
+        rental.end_station_id = found_station_id
+        cursor.execute(_RENTAL_FINISHED, [now, rental.duration_seconds, found_station_id, rental.id])
+        # The bike's row lock is taken by this UPDATE, after the rental's (the order finish always had).
+        if found_station_id is not None:
+            cursor.execute(
+                _BIKE_RETURNED_AT_STATION,
+                [found_station_id, station_lat, station_lon, rental.id, now, rental.bike_id],
+            )
+        else:
+            cursor.execute(_BIKE_RETURNED_ELSEWHERE, [rental.id, now, rental.bike_id])
     outbox_emit(event_type="rental.finished", data=rental_finished_event_data(rental=rental))
     return rental
 

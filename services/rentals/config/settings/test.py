@@ -11,3 +11,5 @@ RESERVATION_MINUTES = 10
 RESERVATION_SWEEP_SECONDS = 15
 # Unit tests deactivate and read at once; the per-process copy has its own tests.
 RIDER_STATUS_CACHE_SECONDS = 0
+# Every event the tests make the services emit is checked against its contract.
+OUTBOX_VALIDATE_ON_EMIT = True

@@ -42,6 +42,17 @@ def test_one_rider_many_bikes_exactly_one_rental(make_bike, tariff):
     assert Bike.objects.filter(id__in=[b.id for b in bikes], status=BikeStatus.RENTED).count() == 1
 
 
+def test_one_rider_racing_themself_for_one_bike_hears_active_rental(bike, tariff):
+    """The losers wait for the bike's lock; once they have it they must still answer "active rental"
+    first (the order of the checks), not "bike unavailable"."""
+    user_id = uuid.uuid4()
+    results = race([_start(user_id, bike.id) for _ in range(6)])
+    winners = [r for r in results if isinstance(r, Rental)]
+    assert len(winners) == 1, results
+    assert all(isinstance(r, ActiveRentalExists) for r in results if not isinstance(r, Rental)), results
+    assert Rental.objects.filter(user_id=user_id, status=RentalStatus.ACTIVE).count() == 1
+
+
 def test_concurrent_double_finish_finishes_once(bike, tariff):
     user_id = uuid.uuid4()
     rental = _start(user_id, bike.id)()
