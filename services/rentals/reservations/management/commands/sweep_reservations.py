@@ -30,8 +30,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Sweep once and exit.")
+        parser.add_argument(
+            "--interval", type=float, default=None, help="Seconds between passes (RESERVATION_SWEEP_SECONDS)."
+        )
 
-    def handle(self, *args, once: bool = False, **options):
+    def handle(self, *args, once: bool = False, interval: float | None = None, **options):
         batch_size = settings.RESERVATION_SWEEP_BATCH_SIZE
         if once:
             expired = sweep_once(batch_size=batch_size)
@@ -40,7 +43,8 @@ class Command(BaseCommand):
         stop = StopFlag()
         signal.signal(signal.SIGTERM, stop.stop)
         signal.signal(signal.SIGINT, stop.stop)
-        interval = settings.RESERVATION_SWEEP_SECONDS
+        if interval is None or interval <= 0:
+            interval = settings.RESERVATION_SWEEP_SECONDS
         logger.info("reservation sweeper started", extra={"interval_seconds": interval})
         while not stop.stopping:
             close_old_connections()
