@@ -42,6 +42,8 @@ def s3_client_create(*, endpoint_url: str | None, region: str, max_pool_connecti
             connect_timeout=5,
             read_timeout=30,
             max_pool_connections=max_pool_connections,
+            # Our own calls are well-formed; validating every request's parameters costs CPU each time.
+            parameter_validation=False,
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         ),
