@@ -23,13 +23,24 @@ def wallet_get_or_create(*, user_id: uuid.UUID) -> Wallet:
     return wallet
 
 
+_WALLET_FIELDS = ["user_id", "balance", "currency", "created_at", "updated_at"]
+_WALLET_LOCK = (
+    "SELECT user_id, balance, currency, created_at, updated_at FROM wallets_wallet "
+    "WHERE user_id = %s FOR UPDATE"
+)
+
+
 def _wallet_lock(*, user_id: uuid.UUID) -> Wallet:
-    """The wallet row, locked FOR UPDATE (created at 0 first when missing). Call inside a transaction."""
-    wallet = Wallet.objects.select_for_update().filter(user_id=user_id).first()
-    if wallet is None:
-        wallet_get_or_create(user_id=user_id)
-        wallet = Wallet.objects.select_for_update().get(user_id=user_id)
-    return wallet
+    """The wallet row, locked FOR UPDATE (created at 0 first when missing). Call inside a transaction.
+    Plain SQL: this runs once per invoice, and building the ORM query cost more than the query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_WALLET_LOCK, [user_id])
+        row = cursor.fetchone()
+        if row is None:
+            wallet_get_or_create(user_id=user_id)
+            cursor.execute(_WALLET_LOCK, [user_id])
+            row = cursor.fetchone()
+    return Wallet.from_db(connection.alias, _WALLET_FIELDS, row)
 
 
 _LEDGER_INSERT = (
@@ -86,7 +97,12 @@ def _ledger_apply(
     entry._state.adding = False
     entry._state.db = connection.alias
     wallet.balance += amount
-    wallet.save(update_fields=["balance", "updated_at"])
+    wallet.updated_at = entry.created_at
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE wallets_wallet SET balance = %s, updated_at = %s WHERE user_id = %s",
+            [wallet.balance, wallet.updated_at, wallet.user_id],
+        )
     return LedgerResult(entry=entry, applied=True)
 
 
