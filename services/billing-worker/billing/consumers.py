@@ -50,7 +50,7 @@ SEND_RECEIPTS_TASK = "billing.send_receipts_task"
 # How long a batch waits for more deliveries once one arrived: a burst fills a batch, a lone event waits
 # only this long.
 COLLECT_SECONDS = 0.01
-MAX_BACKOFF_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 10.0
 HEARTBEAT_SECONDS = 60
 
 
