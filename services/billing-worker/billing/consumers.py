@@ -64,7 +64,7 @@ def delivery_parse(message: Any) -> tuple[dict[str, Any] | None, str | None]:
 
 
 class BatchSettlement:
-    """What one batch publishes besides ``invoice.issued``, and which deliveries it acks."""
+    """What one batch publishes besides ``invoice.issued``: receipts, retries and dead letters."""
 
     def __init__(self) -> None:
         self.dead: list[tuple[Any, str]] = []  # (message, reason)
@@ -72,7 +72,9 @@ class BatchSettlement:
         self.receipts: list[dict[str, Any]] = []
 
 
-def batch_settle(*, messages: list[Any], entries_run: Callable[[list[BatchEntry]], list[BatchEntry]]):
+def batch_settle(
+    *, messages: list[Any], entries_run: Callable[[list[BatchEntry]], list[BatchEntry]]
+) -> BatchSettlement:
     """Sort a batch of deliveries into a BatchSettlement; ``entries_run`` issues the valid ones
     (invoices_issue_batch). Every delivery ends in exactly one of: issued, dead-lettered, retried."""
     settlement = BatchSettlement()
@@ -120,15 +122,18 @@ class RentalFinishedConsumer:
         self.stop = stop
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="invoice-s3")
         self.arrived: list[Any] = []
+        self.consuming = False
 
     def run(self) -> None:
         backoff = 0.5
         while not self.stop.is_set():
             connection = Connection(self.amqp_url, heartbeat=HEARTBEAT_SECONDS, connect_timeout=10)
+            self.consuming = False
             try:
                 self._consume(connection)
-                backoff = 0.5
             except Exception as exc:  # broker, S3 bucket check or anything else: start over
+                if self.consuming:  # it was working: the first retry comes soon
+                    backoff = 0.5
                 logger.warning("rental.finished consumer: %r; reconnecting in %.1f s", exc, backoff)
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
@@ -153,6 +158,7 @@ class RentalFinishedConsumer:
         channel.basic_qos(0, self.prefetch, False)
         channel.basic_consume(queue=RENTAL_FINISHED_QUEUE, callback=self.arrived.append)
         logger.info("consuming %s (batches of up to %d)", RENTAL_FINISHED_QUEUE, self.batch_size)
+        self.consuming = True
         while not self.stop.is_set():
             raw.heartbeat_tick()
             if not self.arrived:
