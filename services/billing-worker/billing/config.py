@@ -47,7 +47,7 @@ def load_settings() -> Settings:
         ).resolve(),
         reconcile_interval_seconds=_int("RECONCILE_INTERVAL_SECONDS", 60),
         reconcile_after_seconds=_int("RECONCILE_AFTER_SECONDS", 180),
-        prefetch_count=_int("BILLING_PREFETCH", 256),
-        batch_size=_int("BILLING_BATCH_SIZE", 64),
-        batch_threads=_int("BILLING_BATCH_THREADS", 16),
+        prefetch_count=_int("BILLING_PREFETCH", 512),
+        batch_size=_int("BILLING_BATCH_SIZE", 128),
+        batch_threads=_int("BILLING_BATCH_THREADS", 32),
     )
