@@ -56,4 +56,4 @@ app.conf.update(
 
 from billing.consumers import RentalFinishedConsumerStep  # noqa: E402  (needs `app` importable first)
 
-app.steps["consumer"].add(RentalFinishedConsumerStep)
+app.steps["worker"].add(RentalFinishedConsumerStep)

@@ -28,6 +28,8 @@ class Settings:
     reconcile_interval_seconds: int
     reconcile_after_seconds: int
     prefetch_count: int
+    batch_size: int
+    batch_threads: int
 
 
 def load_settings() -> Settings:
@@ -45,5 +47,7 @@ def load_settings() -> Settings:
         ).resolve(),
         reconcile_interval_seconds=_int("RECONCILE_INTERVAL_SECONDS", 60),
         reconcile_after_seconds=_int("RECONCILE_AFTER_SECONDS", 180),
-        prefetch_count=_int("BILLING_PREFETCH", 64),
+        prefetch_count=_int("BILLING_PREFETCH", 512),
+        batch_size=_int("BILLING_BATCH_SIZE", 128),
+        batch_threads=_int("BILLING_BATCH_THREADS", 32),
     )

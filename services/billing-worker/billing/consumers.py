@@ -1,32 +1,44 @@
-"""The ``rental.finished`` consumer: a Celery consumer bootstep reading plain JSON events.
+"""The ``rental.finished`` consumer: a thread of the Celery worker's main process that issues invoices
+in batches.
 
-It runs in the worker's event loop, so it never waits for the broker: each valid event is published as
-an ``issue_invoice_task`` message on the consumer's own channel in confirm mode, and the event is acked
-only when the broker confirms that publish (``basic.ack``, often ``multiple``), or requeued on a
-``basic.nack``. If the connection drops first, the unacked events come back from the broker (at least
-once; the task is idempotent).
+Each batch is what arrived (up to ``BILLING_BATCH_SIZE`` deliveries, prefetch ``BILLING_PREFETCH``):
+parse + validate every event, conditional PUTs of the invoice JSONs in parallel through one shared S3
+client, ``invoice.issued`` of each published on this consumer's own channel in confirm mode and confirmed
+once for the batch, then one ``billing.send_receipts_task`` for the receipts of the batch (also
+confirmed), then the deliveries are acked. So a delivery is acked only after its invoice is in S3 and
+its ``invoice.issued`` is confirmed; a crash before that leaves it unacked and the broker redelivers it
+(the work is idempotent). Per delivery: invalid -> republished to ``billing.dlx`` with ``x-error`` (and
+acked once that is confirmed); S3 failed for it -> handed over to ``billing.issue_invoice_task`` with a
+countdown (Celery's backoff retries); an event that cannot be invoiced -> dead-lettered. Broker trouble ->
+reconnect with backoff; unacked deliveries come back.
+
+The thread owns its connection (py-amqp, no kombu confirm_publish: publishes are confirmed per batch),
+so the worker's event loop and prefork pool (receipts, retries, reconciliation) are untouched.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections import OrderedDict, deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import amqp
 from celery import bootsteps
-from kombu import Consumer, Producer
+from kombu import Connection, Producer
 
 from billing.config import load_settings
-from billing.errors import InvalidEventError
+from billing.errors import InvalidEventError, TransientError
 from billing.events import rental_finished_parse
-from billing.services import dead_letter_headers
+from billing.integrations.amqp import ConfirmingChannel
+from billing.integrations.s3 import InvoiceStorage, s3_client_create
+from billing.services import BatchEntry, dead_letter_headers, invoices_issue_batch
 from billing.topology import (
     DEAD_LETTER_EXCHANGE,
+    RENTAL_FINISHED_QUEUE,
     RENTAL_FINISHED_ROUTING_KEY,
-    rental_finished_queue,
     tasks_queue,
     topology_declare,
 )
@@ -34,171 +46,217 @@ from billing.topology import (
 logger = logging.getLogger(__name__)
 
 ISSUE_INVOICE_TASK = "billing.issue_invoice_task"
-HANDOVER_RETRY_DELAY_SECONDS = 1.0
+SEND_RECEIPTS_TASK = "billing.send_receipts_task"
+# How long a batch waits for more deliveries once one arrived: a burst fills a batch, a lone event waits
+# only this long.
+COLLECT_SECONDS = 0.01
+MAX_BACKOFF_SECONDS = 10.0
+HEARTBEAT_SECONDS = 60
 
 
-def rental_finished_receive(
-    *,
-    message: Any,
-    forward: Callable[[dict[str, Any], Any], None],
-    dead_letter: Callable[..., None],
-    retry_delay: float = HANDOVER_RETRY_DELAY_SECONDS,
-) -> str:
-    """Handle one delivery; never raises (an exception here would restart the worker's consumer).
-
-    valid -> ``forward(event, message)``, which acks the message once the hand-over is confirmed;
-    invalid -> ``dead_letter(body=, reason=, message_id=, content_type=)`` then ack; broker trouble while
-    handing over -> requeue after ``retry_delay``.
-    """
+def delivery_parse(message: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """(event, None) for a valid ``rental.finished`` delivery, (None, reason) for one to dead-letter."""
     body = message.body if isinstance(message.body, bytes) else str(message.body).encode("utf-8")
     try:
-        try:
-            event = rental_finished_parse(body=body)
-        except InvalidEventError as exc:
-            logger.warning("dead-lettering invalid rental.finished message: %s", exc.reason)
-            dead_letter(
-                body=body,
-                reason=exc.reason,
-                message_id=(message.properties or {}).get("message_id"),
-                content_type=message.content_type,
-            )
-            message.ack()
-            return "dead-lettered"
-        forward(event, message)
-        return "forwarded"
-    except Exception:
-        logger.exception("could not hand over a rental.finished message; requeueing it")
-        time.sleep(retry_delay)
-        try:
-            message.reject(requeue=True)
-        except Exception:
-            logger.exception("requeue failed; the broker redelivers the message when the channel closes")
-        return "requeued"
+        return rental_finished_parse(body=body), None
+    except InvalidEventError as exc:
+        return None, exc.reason
 
 
-class ConfirmedHandover:
-    """Settles source messages when the broker confirms the publishes made on ``channel``.
-
-    ``channel`` must be in confirm mode; its publish sequence numbers start at 1 after ``confirm.select``
-    and the broker confirms them in any grouping (``multiple`` covers every number up to the tag).
-    """
+class BatchSettlement:
+    """What one batch publishes besides ``invoice.issued``: receipts, retries and dead letters."""
 
     def __init__(self) -> None:
-        self.sequence = 0
-        self.pending: OrderedDict[int, Any] = OrderedDict()
-
-    def published(self, message: Any) -> None:
-        """Call right after each publish on the channel, with the message it hands over (or None)."""
-        self.sequence += 1
-        self.pending[self.sequence] = message
-
-    def _settled(self, delivery_tag: int, multiple: bool) -> list[Any]:
-        if not multiple:
-            found = self.pending.pop(delivery_tag, None)
-            return [] if found is None else [found]
-        done = []
-        while self.pending and next(iter(self.pending)) <= delivery_tag:
-            done.append(self.pending.popitem(last=False)[1])
-        return done
-
-    def on_ack(self, delivery_tag: int, multiple: bool = False) -> None:
-        for message in self._settled(delivery_tag, multiple):
-            if message is not None:
-                message.ack()
-
-    def on_nack(self, delivery_tag: int, multiple: bool = False) -> None:
-        for message in self._settled(delivery_tag, multiple):
-            if message is None:
-                continue
-            logger.warning("the broker refused a task hand-over; requeueing the rental.finished event")
-            message.reject(requeue=True)
+        self.dead: list[tuple[Any, str]] = []  # (message, reason)
+        self.retry: list[tuple[dict[str, Any], bool]] = []  # (event, redelivered)
+        self.receipts: list[dict[str, Any]] = []
 
 
-class RentalFinishedConsumerStep(bootsteps.ConsumerStep):
-    """Declares the billing topology and consumes ``billing.rental-finished`` on its own channel."""
+def batch_settle(
+    *, messages: list[Any], entries_run: Callable[[list[BatchEntry]], list[BatchEntry]]
+) -> BatchSettlement:
+    """Sort a batch of deliveries into a BatchSettlement; ``entries_run`` issues the valid ones
+    (invoices_issue_batch). Every delivery ends in exactly one of: issued, dead-lettered, retried."""
+    settlement = BatchSettlement()
+    valid: list[tuple[Any, BatchEntry]] = []
+    for message in messages:
+        event, reason = delivery_parse(message)
+        if event is None:
+            logger.warning("dead-lettering invalid rental.finished message: %s", reason)
+            settlement.dead.append((message, reason))
+        else:
+            redelivered = bool((message.delivery_info or {}).get("redelivered"))
+            valid.append((message, BatchEntry(event=event, redelivered=redelivered)))
+    if valid:
+        entries_run([entry for _, entry in valid])
+    for message, entry in valid:
+        if entry.error is None:
+            if entry.hand_over:
+                settlement.receipts.append(entry.invoice)
+        elif isinstance(entry.error, TransientError):
+            settlement.retry.append((entry.event, entry.redelivered))
+        else:
+            settlement.dead.append((message, f"unexpected error: {entry.error!r}"))
+    return settlement
 
-    def __init__(self, parent, **kwargs):
-        super().__init__(parent, **kwargs)
-        self.app = parent.app
-        self.producer: Producer | None = None
-        self.handover: ConfirmedHandover | None = None
-        self.handing_over: Any = None  # the event message whose task is being published
-        self.arrived: deque[Any] = deque()
-        self.receiving = False
 
-    def get_consumers(self, channel):
+class RentalFinishedConsumer:
+    """Consumes ``billing.rental-finished`` in batches until ``stop`` is set; reconnects on its own."""
+
+    def __init__(
+        self,
+        *,
+        app: Any,
+        amqp_url: str,
+        storage: InvoiceStorage,
+        prefetch: int,
+        batch_size: int,
+        threads: int,
+        stop: threading.Event,
+    ):
+        self.app = app
+        self.amqp_url = amqp_url
+        self.storage = storage
+        self.prefetch = prefetch
+        self.batch_size = batch_size
+        self.stop = stop
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="invoice-s3")
+        self.arrived: list[Any] = []
+        self.consuming = False
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self.stop.is_set():
+            connection = Connection(self.amqp_url, heartbeat=HEARTBEAT_SECONDS, connect_timeout=10)
+            self.consuming = False
+            try:
+                self._consume(connection)
+            except Exception as exc:  # broker, S3 bucket check or anything else: start over
+                if self.consuming:  # it was working: the first retry comes soon
+                    backoff = 0.5
+                logger.warning("rental.finished consumer: %r; reconnecting in %.1f s", exc, backoff)
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            finally:
+                self.arrived.clear()  # unacked: the broker redelivers them
+                try:
+                    connection.release()
+                except Exception:
+                    logger.debug("ignored error while closing the consumer connection", exc_info=True)
+        self.executor.shutdown(wait=True)
+        logger.info("rental.finished consumer stopped")
+
+    def _consume(self, connection: Connection) -> None:
+        connection.connect()
+        raw = connection.connection  # the py-amqp connection
+        channel = raw.channel()
         topology_declare(channel)
-        # Declared here, once: a declaration while handing over would wait for the broker inside the
-        # event loop (and could take deliveries for this consumer in the middle of the callback).
         tasks_queue.bind(channel).declare()
-        # A connection opened with confirm_publish makes basic_publish wait for each confirm; this channel
-        # publishes without waiting and settles the events from the confirms instead. Every basic.publish
-        # on it is counted, so the sequence numbers always match the broker's.
-        self.handover = handover = ConfirmedHandover()
-        publish = amqp.Channel.basic_publish.__get__(channel)
+        self.storage.bucket_ensure()
+        confirming = ConfirmingChannel(connection=raw, channel=channel)
+        producer = Producer(channel)
+        channel.basic_qos(0, self.prefetch, False)
+        channel.basic_consume(queue=RENTAL_FINISHED_QUEUE, callback=self.arrived.append)
+        logger.info("consuming %s (batches of up to %d)", RENTAL_FINISHED_QUEUE, self.batch_size)
+        self.consuming = True
+        while not self.stop.is_set():
+            raw.heartbeat_tick()
+            if not self.arrived:
+                try:
+                    raw.drain_events(timeout=1.0)
+                except TimeoutError:
+                    continue
+            deadline = time.monotonic() + COLLECT_SECONDS
+            while len(self.arrived) < self.batch_size and time.monotonic() < deadline:
+                try:
+                    raw.drain_events(timeout=max(0.001, deadline - time.monotonic()))
+                except TimeoutError:
+                    break
+            batch, self.arrived[:] = self.arrived[: self.batch_size], self.arrived[self.batch_size :]
+            self._batch(batch, channel=channel, confirming=confirming, producer=producer)
 
-        def counted_publish(*args, **kwargs):
-            result = publish(*args, **kwargs)
-            handover.published(self.handing_over)
-            self.handing_over = None
-            return result
-
-        channel.basic_publish = counted_publish
-        channel.confirm_select()
-        channel.events["basic_ack"].add(handover.on_ack)
-        channel.events["basic_nack"].add(handover.on_nack)
-        self.producer = Producer(channel)
-        return [
-            Consumer(
-                channel,
-                queues=[rental_finished_queue],
-                on_message=self.on_message,
-                prefetch_count=load_settings().prefetch_count,
+    def _batch(self, messages: list[Any], *, channel: Any, confirming: ConfirmingChannel, producer: Any):
+        settlement = batch_settle(
+            messages=messages,
+            entries_run=lambda entries: invoices_issue_batch(
+                entries=entries, storage=self.storage, publisher=confirming, parallel_map=self.executor.map
+            ),
+        )
+        # invoice.issued is out before any receipt is handed over (the receipt names the invoice)
+        confirming.confirm()
+        if settlement.receipts:
+            self.app.send_task(
+                SEND_RECEIPTS_TASK,
+                args=(settlement.receipts,),
+                producer=producer,
+                retry=False,
+                declare=[],
+                argsrepr=f"({len(settlement.receipts)} invoices,)",
             )
-        ]
-
-    def on_message(self, message) -> None:
-        # py-amqp's basic_publish drains pending frames first, which can deliver the next event while this
-        # one is being handed over: such a nested delivery is queued and handled after the current one.
-        self.arrived.append(message)
-        if self.receiving:
-            return
-        self.receiving = True
-        try:
-            while self.arrived:
-                rental_finished_receive(
-                    message=self.arrived.popleft(), forward=self.forward, dead_letter=self.dead_letter
-                )
-        finally:
-            self.receiving = False
-
-    def forward(self, event: dict[str, Any], message: Any) -> None:
-        self.handing_over = message
-        try:
+        for event, redelivered in settlement.retry:
             self.app.send_task(
                 ISSUE_INVOICE_TASK,
                 args=(event,),
-                producer=self.producer,
+                kwargs={"redelivered": redelivered},
+                countdown=1.0,
+                producer=producer,
                 retry=False,
                 declare=[],
-                # saferepr of the whole event (for logs) costs the event loop more than the publish itself
                 argsrepr=f"(rental.finished {event['event_id']},)",
             )
-        finally:
-            self.handing_over = None
-
-    def dead_letter(
-        self, *, body: bytes, reason: str, message_id: str | None, content_type: str | None
-    ) -> None:
-        with self.app.producer_pool.acquire(block=True, timeout=10) as producer:
-            producer.publish(
-                body,
+        for message, reason in settlement.dead:
+            message_id = (message.properties or {}).get("message_id")
+            channel.basic_publish(
+                amqp.Message(
+                    message.body,
+                    content_type=(message.properties or {}).get("content_type") or "application/octet-stream",
+                    delivery_mode=2,
+                    message_id=message_id,
+                    application_headers=dead_letter_headers(reason=reason, message_id=message_id),
+                ),
                 exchange=DEAD_LETTER_EXCHANGE,
                 routing_key=RENTAL_FINISHED_ROUTING_KEY,
-                headers=dead_letter_headers(reason=reason, message_id=message_id),
-                content_type=content_type or "application/octet-stream",
-                content_encoding="binary",
-                delivery_mode=2,
-                message_id=message_id,
-                retry=True,
             )
+        confirming.confirm()
+        # Every earlier delivery is settled (batches are taken in delivery order and settled in full).
+        channel.basic_ack(messages[-1].delivery_tag, multiple=True)
+
+
+class RentalFinishedConsumerStep(bootsteps.StartStopStep):
+    """Runs RentalFinishedConsumer in a thread of the worker's main process, after the pool has forked."""
+
+    requires = ("celery.worker.components:Pool",)
+
+    def __init__(self, parent, **kwargs):
+        super().__init__(parent, **kwargs)
+        self.stop_flag = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self, parent):
+        settings = load_settings()
+        storage = InvoiceStorage(
+            client=s3_client_create(
+                endpoint_url=settings.s3_endpoint_url,
+                region=settings.s3_region,
+                max_pool_connections=settings.batch_threads + 2,
+            ),
+            bucket=settings.invoices_bucket,
+        )
+        consumer = RentalFinishedConsumer(
+            app=parent.app,
+            amqp_url=settings.amqp_url,
+            storage=storage,
+            prefetch=settings.prefetch_count,
+            batch_size=settings.batch_size,
+            threads=settings.batch_threads,
+            stop=self.stop_flag,
+        )
+        self.thread = threading.Thread(target=consumer.run, name="rental-finished", daemon=True)
+        self.thread.start()
+
+    def stop(self, parent):
+        self.stop_flag.set()
+        if self.thread is not None:
+            self.thread.join(timeout=45)
+
+    shutdown = stop

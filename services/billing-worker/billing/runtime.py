@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from billing.config import load_settings
 from billing.integrations.amqp import EventPublisher
@@ -26,10 +27,16 @@ def _get(name: str, factory):
     return value
 
 
+# Threads of executor() share this thread's S3 client (boto3 clients are thread-safe): one connection each.
+EXECUTOR_THREADS = 8
+
+
 def storage() -> InvoiceStorage:
     def make() -> InvoiceStorage:
         s = load_settings()
-        client = s3_client_create(endpoint_url=s.s3_endpoint_url, region=s.s3_region)
+        client = s3_client_create(
+            endpoint_url=s.s3_endpoint_url, region=s.s3_region, max_pool_connections=EXECUTOR_THREADS + 2
+        )
         return InvoiceStorage(client=client, bucket=s.invoices_bucket)
 
     return _get("storage", make)
@@ -49,3 +56,8 @@ def mailer() -> ReceiptMailer:
         )
 
     return _get("mailer", make)
+
+
+def executor() -> ThreadPoolExecutor:
+    """Threads for parallel S3 requests of one task (e.g. the HTML of a batch of receipts)."""
+    return _get("executor", lambda: ThreadPoolExecutor(max_workers=EXECUTOR_THREADS, thread_name_prefix="s3"))

@@ -109,7 +109,7 @@ def invoice_issue(
         invoice = stored
         if invoice["total"] != draft["total"]:
             logger.warning(
-                "rental %s redelivered with a different amount (%s, stored %s); the stored invoice stands",
+                "rental %s redelivered with a different amount (%s, stored %s); the stored one stands",
                 invoice["rental_id"],
                 draft["total"],
                 invoice["total"],
@@ -200,3 +200,126 @@ def rental_finished_dead_letter(*, publisher: Publisher, event: dict[str, Any], 
         message_id=str(event.get("event_id") or ""),
         headers=dead_letter_headers(reason=reason, message_id=event.get("event_id")),
     )
+
+
+@dataclass(slots=True)
+class BatchEntry:
+    """One ``rental.finished`` delivery of a batch and what became of it (filled by invoices_issue_batch).
+
+    ``error``: a TransientError (S3 trouble: the caller retries this event on its own) or any other
+    exception (the event can never be invoiced: the caller dead-letters it). ``hand_over``: this delivery
+    owns the receipt (it created the invoice, or it is a broker redelivery of one that died before
+    handing the receipt over and no HTML exists yet)."""
+
+    event: dict[str, Any]
+    redelivered: bool = False
+    invoice: dict[str, Any] | None = None
+    issued: dict[str, Any] | None = None
+    created: bool = False
+    hand_over: bool = False
+    error: Exception | None = None
+
+
+def _entry_store(entry: BatchEntry, *, storage: Storage, issued_at: datetime) -> BatchEntry:
+    """The S3 part of one entry (runs in a worker thread): the conditional create of the JSON, or for a
+    duplicate the stored invoice and, when its HTML is missing, the HTML or the receipt hand-over."""
+    try:
+        draft = invoice_build(event=entry.event, issued_at=issued_at)
+        key = draft["s3_key"]
+        if storage.put_if_absent(key=key, body=invoice_json_bytes(draft), content_type="application/json"):
+            entry.invoice, entry.created, entry.hand_over = draft, True, True
+        else:
+            stored = storage.get_json(key=key)
+            if stored is None:
+                raise TransientError(f"invoice {key} exists but could not be read")
+            if stored["total"] != draft["total"]:
+                logger.warning(
+                    "rental %s redelivered with a different amount (%s, stored %s); the stored one stands",
+                    stored["rental_id"],
+                    draft["total"],
+                    stored["total"],
+                )
+            entry.invoice = stored
+            if not storage.exists(key=stored["html_key"]):
+                if entry.redelivered:  # the delivery that created it died before the receipt was handed over
+                    logger.warning("invoice %s: handing over the receipt again", stored["invoice_id"])
+                    entry.hand_over = True
+                else:
+                    invoice_html_store(invoice=stored, storage=storage)
+        issued = invoice_issued_event(invoice=entry.invoice)
+        event_validate(issued, event_type="invoice.issued")
+        entry.issued = issued
+    except Exception as exc:  # reported per entry: one bad event must not sink the batch
+        entry.error = exc
+    return entry
+
+
+def invoices_issue_batch(
+    *,
+    entries: list[BatchEntry],
+    storage: Storage,
+    publisher: Publisher,
+    parallel_map: Callable[..., Any] = map,
+    now: Callable[[], datetime] = utc_now,
+) -> list[BatchEntry]:
+    """Issue the invoices of a batch of ``rental.finished`` events: the conditional PUTs of the JSON run
+    through ``parallel_map`` (a thread pool's ``map`` sharing one S3 client), then ``invoice.issued`` of
+    every stored invoice is published on ``publisher`` without waiting. The caller confirms the publishes,
+    hands the receipts of the ``hand_over`` entries over, and only then acks the deliveries, so the
+    guarantees of invoice_issue hold per entry (deterministic key, conditional create, the identical
+    ``invoice.issued`` from the stored invoice on any repetition). Returns the entries, each with its
+    outcome; entries with ``error`` set published nothing."""
+    issued_at = now()
+    done = list(
+        parallel_map(lambda entry: _entry_store(entry, storage=storage, issued_at=issued_at), entries)
+    )
+    for entry in done:
+        if entry.error is None:
+            publisher.publish_event(exchange=BILLING_EVENTS_EXCHANGE, event=entry.issued)
+        elif isinstance(entry.error, TransientError):
+            logger.warning("rental.finished %s: %s", entry.event.get("event_id"), entry.error)
+        else:
+            logger.error(
+                "rental.finished %s cannot be invoiced: %r", entry.event.get("event_id"), entry.error
+            )
+        if entry.created:
+            invoice = entry.invoice
+            logger.info(
+                "invoice %s created for rental %s at %s",
+                invoice["invoice_id"],
+                invoice["rental_id"],
+                invoice["s3_key"],
+            )
+    return done
+
+
+def receipts_deliver(
+    *,
+    invoices: list[dict[str, Any]],
+    storage: Storage,
+    mailer: Mailer,
+    parallel_map: Callable[..., Any] = map,
+) -> tuple[list[dict[str, Any]], list[TransientError]]:
+    """receipt_deliver for many invoices: the HTML PUTs through ``parallel_map``, then the mails, one
+    after another on one SMTP connection. Returns the invoices whose receipt still has to be retried
+    (a transient failure of its HTML or its mail) with the errors; a receipt already sent is never in it."""
+
+    def store(invoice: dict[str, Any]) -> TransientError | None:
+        try:
+            invoice_html_store(invoice=invoice, storage=storage)
+        except TransientError as exc:
+            return exc
+        return None
+
+    retry: list[dict[str, Any]] = []
+    errors: list[TransientError] = []
+    for invoice, error in zip(invoices, list(parallel_map(store, invoices)), strict=True):
+        if error is None:
+            try:
+                receipt_send(invoice=invoice, mailer=mailer)
+            except TransientError as exc:
+                error = exc
+        if error is not None:
+            retry.append(invoice)
+            errors.append(error)
+    return retry, errors

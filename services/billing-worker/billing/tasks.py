@@ -37,7 +37,11 @@ def receipt_enqueue(invoice: dict[str, Any]) -> None:
 
 
 @app.task(bind=True, name="billing.issue_invoice_task", max_retries=MAX_RETRIES, acks_late=True)
-def issue_invoice_task(self, event: dict[str, Any], resume_created: bool = False) -> dict[str, Any] | None:
+def issue_invoice_task(
+    self, event: dict[str, Any], resume_created: bool = False, redelivered: bool = False
+) -> dict[str, Any] | None:
+    """One event's invoice with Celery's retries: the batch consumer hands an event over to this task
+    when S3 failed for it (``redelivered``: its delivery was a broker redelivery)."""
     try:
         outcome = services.invoice_issue(
             event=event,
@@ -46,7 +50,7 @@ def issue_invoice_task(self, event: dict[str, Any], resume_created: bool = False
             receipt_enqueue=receipt_enqueue,
             resume_created=resume_created,
             # acks late: a redelivered task message means a worker died while running it
-            redelivered=bool((self.request.delivery_info or {}).get("redelivered")),
+            redelivered=redelivered or bool((self.request.delivery_info or {}).get("redelivered")),
         )
     except TransientError as exc:
         resume = resume_created or isinstance(exc, InvoiceIncomplete)
@@ -57,7 +61,12 @@ def issue_invoice_task(self, event: dict[str, Any], resume_created: bool = False
             return None
         countdown = retry_countdown(retries=self.request.retries)
         logger.warning("rental.finished %s: %s; retry in %.1f s", event.get("event_id"), exc, countdown)
-        raise self.retry(exc=exc, countdown=countdown, args=(event,), kwargs={"resume_created": resume})
+        raise self.retry(
+            exc=exc,
+            countdown=countdown,
+            args=(event,),
+            kwargs={"resume_created": resume, "redelivered": redelivered},
+        )
     except Exception as exc:
         logger.exception("rental.finished %s failed unexpectedly", event.get("event_id"))
         services.rental_finished_dead_letter(
@@ -81,6 +90,38 @@ def send_receipt_task(self, invoice: dict[str, Any]) -> bool | None:
             "receipt for invoice %s: %s; retry in %.1f s", invoice.get("invoice_id"), exc, countdown
         )
         raise self.retry(exc=exc, countdown=countdown)
+
+
+@app.task(bind=True, name="billing.send_receipts_task", max_retries=MAX_RETRIES, acks_late=True)
+def send_receipts_task(self, invoices: list[dict[str, Any]]) -> int:
+    """The receipts of one batch of invoices (HTML in parallel, mails on one SMTP connection); a retry
+    carries only the receipts that failed transiently, never one already sent. Returns how many were
+    delivered in this run."""
+    retry, errors = services.receipts_deliver(
+        invoices=invoices,
+        storage=runtime.storage(),
+        mailer=runtime.mailer(),
+        parallel_map=runtime.executor().map,
+    )
+    if not retry:
+        return len(invoices)
+    if self.request.retries >= self.max_retries:
+        logger.error(
+            "receipt for invoice %s given up: %s",
+            ", ".join(i.get("invoice_id", "?") for i in retry),
+            errors[0],
+        )
+        return len(invoices) - len(retry)
+    countdown = retry_countdown(retries=self.request.retries)
+    more = f" and {len(retry) - 1} more" if len(retry) > 1 else ""
+    logger.warning(
+        "receipt for invoice %s%s: %s; retry in %.1f s",
+        retry[0].get("invoice_id"),
+        more,
+        errors[0],
+        countdown,
+    )
+    raise self.retry(exc=errors[0], countdown=countdown, args=(retry,))
 
 
 @app.task(name="billing.reconciliation_request_task", acks_late=True)

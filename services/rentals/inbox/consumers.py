@@ -14,7 +14,7 @@ import pika
 from core.amqp import StopFlag, connection_parameters
 from core.contracts import ContractViolation, validate_event
 from core.exceptions import ApplicationError
-from django.db import InterfaceError, OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 from django.utils.dateparse import parse_datetime
 from pika.exceptions import AMQPError
 from rentals.services import InvoiceRejected, rental_apply_invoice, rentals_reemit_unbilled
@@ -32,6 +32,10 @@ BINDINGS = [
     ("auth.events", "user.reactivated"),
 ]
 MAX_BACKOFF_SECONDS = 30.0
+DEFAULT_PREFETCH = 64
+DEFAULT_BATCH_SIZE = 64
+# Once a delivery arrived, how long to wait for more to share its transaction (a burst fills a batch).
+COLLECT_SECONDS = 0.01
 
 
 class Outcome(enum.Enum):
@@ -85,8 +89,8 @@ HANDLERS: dict[str, Callable[[dict], None]] = {
 }
 
 
-def handle_message(body: bytes) -> Outcome:
-    """Decide the fate of one message; safe to call twice with the same message."""
+def _parse(body: bytes) -> tuple[dict, Callable[[dict], None]] | None:
+    """The envelope and its handler, or None (logged) for a message to dead-letter."""
     try:
         envelope = json.loads(body)
         validate_event(envelope)
@@ -95,14 +99,18 @@ def handle_message(body: bytes) -> Outcome:
             raise ContractViolation(f"unexpected event type {envelope['event_type']}")
     except (ValueError, UnicodeDecodeError, ContractViolation) as exc:
         logger.warning("dead-lettering invalid message", extra={"error": str(exc)})
-        return Outcome.DEAD_LETTER
+        return None
+    return envelope, handler
+
+
+def _apply(envelope: dict, handler: Callable[[dict], None]) -> Outcome:
+    """Run one handler. Every handler's service is one ``transaction.atomic`` (a savepoint inside a batch's
+    transaction), so an unappliable message undoes only its own writes. Database trouble propagates."""
     context = {"event_id": envelope["event_id"], "event_type": envelope["event_type"]}
     try:
         handler(envelope["data"])
-    except (OperationalError, InterfaceError) as exc:
-        logger.warning("database unavailable, message will be retried", extra={**context, "error": repr(exc)})
-        close_old_connections()
-        return Outcome.RETRY
+    except (OperationalError, InterfaceError):
+        raise
     except (InvoiceRejected, ApplicationError, ContractViolation, ValueError, KeyError) as exc:
         logger.warning("dead-lettering unappliable message", extra={**context, "error": str(exc)})
         return Outcome.DEAD_LETTER
@@ -110,6 +118,52 @@ def handle_message(body: bytes) -> Outcome:
         logger.exception("dead-lettering message after unexpected error", extra=context)
         return Outcome.DEAD_LETTER
     return Outcome.ACK
+
+
+def handle_message(body: bytes) -> Outcome:
+    """Decide the fate of one message; safe to call twice with the same message."""
+    return handle_batch([body])[0]
+
+
+def _lock_order(envelope: dict) -> tuple:
+    """Invoices first, by rider then rental: every batch takes its rental and wallet row locks in one
+    global order, so concurrent batches wait for each other instead of deadlocking."""
+    if envelope["event_type"] == "invoice.issued":
+        data = envelope["data"]
+        return (0, str(data.get("user_id")), str(data.get("rental_id")))
+    return (1, "", "")
+
+
+def handle_batch(bodies: list[bytes]) -> list[Outcome]:
+    """Decide the fate of a batch of messages in one database transaction (one commit for all); an
+    unappliable message is rolled back to its own savepoint and dead-lettered without touching the others.
+    Database trouble (including a deadlock) rolls back the whole batch: every valid message is RETRY.
+    Safe to call twice with the same messages."""
+    outcomes: list[Outcome] = [Outcome.DEAD_LETTER] * len(bodies)
+    valid = []
+    for index, body in enumerate(bodies):
+        parsed = _parse(body)
+        if parsed is not None:
+            valid.append((index, *parsed))
+    if not valid:
+        return outcomes
+    valid.sort(key=lambda item: _lock_order(item[1]))
+    applied: dict[int, Outcome] = {}
+    try:
+        with transaction.atomic():
+            for index, envelope, handler in valid:
+                applied[index] = _apply(envelope, handler)
+    except (OperationalError, InterfaceError) as exc:
+        logger.warning(
+            "database unavailable, messages will be retried", extra={"count": len(valid), "error": repr(exc)}
+        )
+        close_old_connections()
+        for index, _, _ in valid:
+            outcomes[index] = Outcome.RETRY
+        return outcomes
+    for index, outcome in applied.items():
+        outcomes[index] = outcome
+    return outcomes
 
 
 def declare_topology(
@@ -136,31 +190,55 @@ def declare_topology(
 
 
 class InboxConsumer:
+    """One broker connection; what arrived together (up to ``batch_size``) is applied as one batch."""
+
     def __init__(
         self,
         *,
         amqp_url: str | None = None,
         stop: StopFlag | None = None,
-        prefetch: int = 10,
+        prefetch: int = DEFAULT_PREFETCH,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         topology: dict[str, str] | None = None,
     ):
         self.amqp_url = amqp_url
         self.stop = stop or StopFlag()
         self.prefetch = prefetch
+        self.batch_size = max(1, min(batch_size, prefetch))
         self.topology = topology or {}
         self.queue = self.topology.get("queue", QUEUE)
         self.connection: pika.BlockingConnection | None = None
+        self.arrived: list[tuple[int, bytes]] = []
 
     def _on_message(self, channel, method, properties, body) -> None:
+        self.arrived.append((method.delivery_tag, body))
+
+    def _settle(self, channel, batch: list[tuple[int, bytes]]) -> None:
         close_old_connections()
-        outcome = handle_message(body)
-        if outcome is Outcome.ACK:
-            channel.basic_ack(delivery_tag=method.delivery_tag)
-        elif outcome is Outcome.DEAD_LETTER:
-            channel.basic_nack(delivery_tag=method.delivery_tag, requeue=False)
-        else:
+        outcomes = handle_batch([body for _, body in batch])
+        if any(outcome is Outcome.RETRY for outcome in outcomes):
             self.connection.sleep(1.0)
-            channel.basic_nack(delivery_tag=method.delivery_tag, requeue=True)
+        acked = None
+        for (tag, _), outcome in zip(batch, outcomes, strict=True):
+            if outcome is Outcome.ACK:
+                acked = tag
+            else:
+                channel.basic_nack(delivery_tag=tag, requeue=outcome is Outcome.RETRY)
+        if acked is not None:
+            # Batches are settled in delivery order, so every earlier delivery is settled already.
+            channel.basic_ack(delivery_tag=acked, multiple=True)
+
+    def _drain(self, channel) -> None:
+        """Wait for deliveries; once some arrived, collect a little longer, then apply them as batches."""
+        self.connection.process_data_events(time_limit=0.5)
+        if not self.arrived:
+            return
+        deadline = time.monotonic() + COLLECT_SECONDS
+        while len(self.arrived) < self.batch_size and time.monotonic() < deadline:
+            self.connection.process_data_events(time_limit=max(0.0, deadline - time.monotonic()))
+        while self.arrived:
+            batch, self.arrived = self.arrived[: self.batch_size], self.arrived[self.batch_size :]
+            self._settle(channel, batch)
 
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -179,7 +257,7 @@ class InboxConsumer:
                 logger.info("consuming", extra={"queue": self.queue})
                 backoff = 0.5
                 while not self.stop.stopping:
-                    self.connection.process_data_events(time_limit=0.5)
+                    self._drain(channel)
             except (AMQPError, OSError) as exc:
                 logger.warning(
                     "broker unavailable, retrying", extra={"error": repr(exc), "backoff_s": backoff}
@@ -187,6 +265,7 @@ class InboxConsumer:
                 self._sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             finally:
+                self.arrived = []  # unsettled: the broker redelivers them
                 if self.connection is not None and self.connection.is_open:
                     with contextlib.suppress(AMQPError):
                         self.connection.close()

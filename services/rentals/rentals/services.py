@@ -261,27 +261,42 @@ def rental_apply_invoice(
     invoice_number: str = "",
 ) -> bool:
     """Apply billing's invoice once per rental (row lock + ledger (kind, reference) uniqueness).
-    Returns False when the rental was already billed."""
-    rental = Rental.objects.select_for_update().filter(id=rental_id).first()
-    if rental is None:
-        raise InvoiceRejected(f"unknown rental {rental_id}")
-    if rental.user_id != user_id:
-        raise InvoiceRejected(f"rental {rental_id} does not belong to {user_id}")
-    if rental.status != RentalStatus.FINISHED:
-        raise InvoiceRejected(f"rental {rental_id} is not finished")
-    if rental.invoice_id is not None:
-        if rental.invoice_id != invoice_id:
-            logger.warning(
-                "second invoice for a billed rental ignored",
-                extra={"rental_id": str(rental_id), "invoice_id": str(invoice_id)},
-            )
-        return False
-    rental.cost_amount = amount
-    rental.cost_currency = currency
-    rental.invoice_id = invoice_id
-    rental.invoice_s3_key = s3_key
-    rental.billed_at = timezone.now()
-    rental.save(update_fields=["cost_amount", "cost_currency", "invoice_id", "invoice_s3_key", "billed_at"])
+    Returns False when the rental was already billed.
+
+    The common case is one UPDATE that takes the row lock and checks that the rental is this rider's,
+    finished and not billed yet; only when it matches nothing does a locked read tell why."""
+    billed_at = timezone.now()
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            "UPDATE rentals_rental SET cost_amount = %s, cost_currency = %s, invoice_id = %s, "
+            "invoice_s3_key = %s, billed_at = %s "
+            "WHERE id = %s AND user_id = %s AND status = %s AND invoice_id IS NULL",
+            [amount, currency, invoice_id, s3_key, billed_at, rental_id, user_id, RentalStatus.FINISHED],
+        )
+        updated = cursor.rowcount == 1
+    if not updated:
+        rental = Rental.objects.select_for_update().filter(id=rental_id).first()
+        if rental is None:
+            raise InvoiceRejected(f"unknown rental {rental_id}")
+        if rental.user_id != user_id:
+            raise InvoiceRejected(f"rental {rental_id} does not belong to {user_id}")
+        if rental.status != RentalStatus.FINISHED:
+            raise InvoiceRejected(f"rental {rental_id} is not finished")
+        if rental.invoice_id is not None:
+            if rental.invoice_id != invoice_id:
+                logger.warning(
+                    "second invoice for a billed rental ignored",
+                    extra={"rental_id": str(rental_id), "invoice_id": str(invoice_id)},
+                )
+            return False
+        rental.cost_amount = amount
+        rental.cost_currency = currency
+        rental.invoice_id = invoice_id
+        rental.invoice_s3_key = s3_key
+        rental.billed_at = billed_at
+        rental.save(
+            update_fields=["cost_amount", "cost_currency", "invoice_id", "invoice_s3_key", "billed_at"]
+        )
     try:
         wallet_charge_rental(
             user_id=user_id,

@@ -3,7 +3,8 @@ from dataclasses import dataclass
 
 from core.exceptions import ValidationFailed
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from wallets.models import LedgerEntry, LedgerKind, Wallet
 
@@ -22,22 +23,40 @@ def wallet_get_or_create(*, user_id: uuid.UUID) -> Wallet:
     return wallet
 
 
+_WALLET_FIELDS = ["user_id", "balance", "currency", "created_at", "updated_at"]
+_WALLET_LOCK = (
+    "SELECT user_id, balance, currency, created_at, updated_at FROM wallets_wallet "
+    "WHERE user_id = %s FOR UPDATE"
+)
+
+
 def _wallet_lock(*, user_id: uuid.UUID) -> Wallet:
-    """The wallet row, locked FOR UPDATE (created at 0 first when missing). Call inside a transaction."""
-    wallet = Wallet.objects.select_for_update().filter(user_id=user_id).first()
-    if wallet is None:
-        wallet_get_or_create(user_id=user_id)
-        wallet = Wallet.objects.select_for_update().get(user_id=user_id)
-    return wallet
+    """The wallet row, locked FOR UPDATE (created at 0 first when missing). Call inside a transaction.
+    Plain SQL: this runs once per invoice, and building the ORM query cost more than the query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_WALLET_LOCK, [user_id])
+        row = cursor.fetchone()
+        if row is None:
+            wallet_get_or_create(user_id=user_id)
+            cursor.execute(_WALLET_LOCK, [user_id])
+            row = cursor.fetchone()
+    return Wallet.from_db(connection.alias, _WALLET_FIELDS, row)
 
 
-@transaction.atomic
+_LEDGER_INSERT = (
+    "INSERT INTO wallets_ledgerentry "
+    "(wallet_id, kind, amount, currency, balance_after, reason, reference, created_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (kind, reference) DO NOTHING RETURNING id"
+)
+
+
 def _ledger_apply(
     *, user_id: uuid.UUID, kind: str, amount: int, currency: str, reason: str, reference: str
 ) -> LedgerResult:
     """Apply one ledger entry once per (kind, reference). The unique index is the guarantee: a repeated
-    reference fails the INSERT (inside a savepoint) and the stored entry is returned, so the common path
-    (a new entry) takes no extra lookup. The wallet row lock serializes concurrent entries of one wallet."""
+    reference inserts nothing (``ON CONFLICT DO NOTHING``, no savepoint needed) and the stored entry is
+    returned, so the common path (a new entry) takes no extra lookup. The wallet row lock serializes
+    concurrent entries of one wallet. Call inside a transaction."""
     wallet = _wallet_lock(user_id=user_id)
     if currency != wallet.currency:
         existing = LedgerEntry.objects.filter(kind=kind, reference=reference).first()
@@ -47,24 +66,47 @@ def _ledger_apply(
             "Currency does not match the wallet.",
             errors={"currency": [f"The wallet is kept in {wallet.currency}."]},
         )
-    try:
-        with transaction.atomic():
-            entry = LedgerEntry.objects.create(
-                wallet=wallet,
-                kind=kind,
-                amount=amount,
-                currency=currency,
-                balance_after=wallet.balance + amount,
-                reason=reason,
-                reference=reference,
-            )
-    except IntegrityError:
+    entry = LedgerEntry(
+        wallet=wallet,
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        balance_after=wallet.balance + amount,
+        reason=reason,
+        reference=reference,
+        created_at=timezone.now(),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LEDGER_INSERT,
+            [
+                wallet.user_id,
+                kind,
+                amount,
+                currency,
+                entry.balance_after,
+                reason,
+                reference,
+                entry.created_at,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:  # applied before
         return LedgerResult(entry=LedgerEntry.objects.get(kind=kind, reference=reference), applied=False)
+    entry.id = row[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
     wallet.balance += amount
-    wallet.save(update_fields=["balance", "updated_at"])
+    wallet.updated_at = entry.created_at
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE wallets_wallet SET balance = %s, updated_at = %s WHERE user_id = %s",
+            [wallet.balance, wallet.updated_at, wallet.user_id],
+        )
     return LedgerResult(entry=entry, applied=True)
 
 
+@transaction.atomic
 def wallet_top_up(*, user_id: uuid.UUID, amount: int, currency: str, transaction_id: str) -> LedgerResult:
     if amount <= 0:
         raise ValidationFailed("Amount must be positive.", errors={"amount": ["Must be a positive integer."]})
@@ -78,6 +120,9 @@ def wallet_top_up(*, user_id: uuid.UUID, amount: int, currency: str, transaction
     )
 
 
+# No savepoint of its own (it runs once per invoice inside rental_apply_invoice, which has one): an error
+# here is never caught on the way up, so the caller's savepoint or transaction undoes it.
+@transaction.atomic(savepoint=False)
 def wallet_charge_rental(
     *, user_id: uuid.UUID, rental_id: uuid.UUID, amount: int, currency: str, invoice_number: str = ""
 ) -> LedgerResult:

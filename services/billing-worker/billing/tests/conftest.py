@@ -38,3 +38,15 @@ def publisher() -> FakePublisher:
 @pytest.fixture
 def mailer() -> FakeMailer:
     return FakeMailer()
+
+
+def distinct_examples() -> list[dict]:
+    """Every valid rental.finished example, each with a rental (and event) id of its own: the examples
+    share one rental, but a batch should hold many."""
+    events = []
+    for index, path in enumerate(VALID_RENTAL_FINISHED):
+        event = load_example(path)
+        event["event_id"] = f"10000000-0000-4000-8000-{index:012d}"
+        event["data"]["rental_id"] = f"20000000-0000-4000-8000-{index:012d}"
+        events.append(event)
+    return events

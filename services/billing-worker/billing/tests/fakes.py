@@ -105,11 +105,13 @@ class FakeMailer:
 
 @dataclass
 class FakeMessage:
-    """Enough of kombu.Message for the consumer callback."""
+    """Enough of a py-amqp delivery for the batch consumer."""
 
     body: bytes
     content_type: str | None = "application/json"
     properties: dict = field(default_factory=dict)
+    delivery_info: dict = field(default_factory=dict)
+    delivery_tag: int = 1
     acked: bool = False
     rejected: bool | None = None  # requeue flag when rejected
 

@@ -13,7 +13,7 @@ from rentals.models import Rental
 from riders.models import Rider
 from wallets.models import LedgerEntry, Wallet
 
-from inbox.consumers import Outcome, handle_message
+from inbox.consumers import Outcome, handle_batch, handle_message
 
 CONSUMED = ["invoice.issued", "billing.reconciliation_requested", "user.deactivated", "user.reactivated"]
 PRODUCED_ELSEWHERE = ["rental.started", "rental.finished", "user.registered", "reservation.created"]
@@ -205,3 +205,74 @@ def test_reconciliation_skips_rentals_with_undelivered_event(contract_examples, 
     OutboxEvent.objects.update(published_at=timezone.now())
     assert handle_message(_encode(message)) is Outcome.ACK  # still unbilled after delivery: ask again
     assert OutboxEvent.objects.filter(event_type="rental.finished").count() == 2
+
+
+def _invoice_for(message: dict, *, rental_id: uuid.UUID, user_id: uuid.UUID, amount: int) -> dict:
+    invoice = copy.deepcopy(message)
+    invoice["event_id"] = str(uuid.uuid4())
+    invoice["data"].update(
+        rental_id=str(rental_id), user_id=str(user_id), invoice_id=str(uuid.uuid4()), amount=amount
+    )
+    return invoice
+
+
+@pytest.mark.django_db
+def test_a_batch_applies_each_invoice_once_and_dead_letters_only_the_unappliable(
+    contract_examples, finished_rental_for
+):
+    _, example = contract_examples("invoice.issued")[0]
+    riders = [uuid.uuid4() for _ in range(3)]
+    invoices = []
+    for index, rider in enumerate(riders * 2):  # two rentals per rider, in mixed order
+        rental_id = uuid.uuid4()
+        finished_rental_for(rental_id=rental_id, user_id=rider)
+        invoices.append(_invoice_for(example, rental_id=rental_id, user_id=rider, amount=100 + index))
+    unknown = _invoice_for(example, rental_id=uuid.uuid4(), user_id=riders[0], amount=5)
+    foreign = _invoice_for(example, rental_id=uuid.UUID(invoices[1]["data"]["rental_id"]),
+                           user_id=uuid.uuid4(), amount=5)  # fmt: skip
+    bodies = [_encode(m) for m in [invoices[0], unknown, *invoices[1:], foreign, invoices[0]]] + [b"{garbage"]
+    outcomes = handle_batch(bodies)
+    assert outcomes == [Outcome.ACK, Outcome.DEAD_LETTER, *[Outcome.ACK] * 5, Outcome.DEAD_LETTER,
+                        Outcome.ACK, Outcome.DEAD_LETTER]  # fmt: skip
+    assert LedgerEntry.objects.count() == 6
+    for index, rider in enumerate(riders):
+        expected = -((100 + index) + (100 + index + 3))
+        assert Wallet.objects.get(user_id=rider).balance == expected
+        assert LedgerEntry.objects.filter(wallet_id=rider).order_by("id").last().balance_after == expected
+    billed = Rental.objects.filter(invoice_id__isnull=False)
+    assert sorted(r.cost_amount for r in billed) == sorted(i["data"]["amount"] for i in invoices)
+    # the same batch again (a redelivery) changes nothing
+    assert handle_batch(bodies[:1] + bodies[2:7]) == [Outcome.ACK] * 6
+    assert LedgerEntry.objects.count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_failure_retries_the_whole_batch_and_applies_nothing(
+    contract_examples, finished_rental_for, monkeypatch
+):
+    from django.db import OperationalError
+
+    import inbox.consumers as consumers
+
+    _, example = contract_examples("invoice.issued")[0]
+    rider = uuid.uuid4()
+    messages = []
+    for amount in (10, 20):
+        rental_id = uuid.uuid4()
+        finished_rental_for(rental_id=rental_id, user_id=rider)
+        messages.append(_invoice_for(example, rental_id=rental_id, user_id=rider, amount=amount))
+    real = consumers.HANDLERS["invoice.issued"]
+    calls = []
+
+    def flaky(data):
+        calls.append(data["amount"])
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        real(data)
+
+    monkeypatch.setitem(consumers.HANDLERS, "invoice.issued", flaky)
+    assert handle_batch([_encode(m) for m in messages] + [b"null"]) == [
+        Outcome.RETRY, Outcome.RETRY, Outcome.DEAD_LETTER
+    ]  # fmt: skip
+    assert not LedgerEntry.objects.exists()
+    assert not Rental.objects.filter(invoice_id__isnull=False).exists()

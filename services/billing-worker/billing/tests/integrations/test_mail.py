@@ -33,3 +33,27 @@ def test_sends_plain_text_mail_reusing_the_connection():
     message = next(m for m in messages if m["Subject"] == "Receipt 1")
     assert message.get_content_type() == "text/plain"
     assert "7.00 EUR" in message.get_payload(decode=True).decode()
+
+
+def test_non_ascii_subject_and_body_arrive_intact():
+    from email.header import decode_header, make_header
+
+    mailer = ReceiptMailer(
+        host=os.environ["EMAIL_HOST"],
+        port=int(os.environ["EMAIL_PORT"]),
+        sender="Velo <no-reply@velo.example>",
+    )
+    address = f"rider-{uuid.uuid4().hex[:10]}@example.com"
+    try:
+        mailer.send(
+            to=address,
+            subject="Quittung: Café Zoë",
+            body="Gesamt: 7,00 €\n",
+            message_id="<receipt-u@velo.example>",
+        )
+    finally:
+        mailer.close()
+    [message] = wait_until(lambda: mails_to(address), what="1 mail")
+    assert str(make_header(decode_header(message["Subject"]))) == "Quittung: Café Zoë"
+    assert message["Message-ID"] == "<receipt-u@velo.example>"
+    assert message.get_payload(decode=True).decode(message.get_content_charset()).rstrip() == "Gesamt: 7,00 €"

@@ -1,5 +1,7 @@
 """Celery tasks run eagerly (``apply``) with fake boundaries: retry, resume and give-up behaviour."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from billing import runtime, tasks
@@ -12,6 +14,7 @@ from billing.tasks import (
     reconciliation_request_task,
     retry_countdown,
     send_receipt_task,
+    send_receipts_task,
 )
 
 
@@ -20,6 +23,7 @@ def fake_runtime(monkeypatch, storage, publisher, mailer):
     monkeypatch.setattr(runtime, "storage", lambda: storage)
     monkeypatch.setattr(runtime, "publisher", lambda: publisher)
     monkeypatch.setattr(runtime, "mailer", lambda: mailer)
+    monkeypatch.setattr(runtime, "executor", lambda: ThreadPoolExecutor(max_workers=4))
     # the receipt task runs eagerly where the worker would pick it from billing.tasks
     monkeypatch.setattr(tasks, "receipt_enqueue", lambda invoice: send_receipt_task.apply(args=(invoice,)))
 
@@ -101,3 +105,31 @@ def test_backoff_grows_and_is_capped():
     assert 0.5 <= retry_countdown(retries=0) <= 1
     assert 4 <= retry_countdown(retries=3) <= 8
     assert retry_countdown(retries=20) <= 300
+
+
+def _invoices(event, count):
+    invoices = []
+    for index in range(count):
+        data = dict(event["data"], rental_id=f"00000000-0000-4000-8000-{index:012d}")
+        invoices.append(invoice_build(event=dict(event, data=data), issued_at=utc_now()))
+    return invoices
+
+
+def test_receipts_task_delivers_a_batch_and_retries_only_what_failed(basic_event, storage, mailer):
+    invoices = _invoices(basic_event, 5)
+    storage.fail_next.append("put")  # one HTML write fails once
+    mailer.failures = 1  # and one mail
+    result = send_receipts_task.apply(args=(invoices,))
+    assert result.successful()
+    # every receipt mailed exactly once although two of them needed a retry
+    assert sorted(m["message_id"] for m in mailer.sent) == sorted(
+        f"<receipt-{i['invoice_id']}@velo.example>" for i in invoices
+    )
+    assert all(i["html_key"] in storage.objects for i in invoices)
+
+
+def test_receipts_task_gives_up_after_max_retries_without_raising(basic_event, mailer):
+    mailer.failures = MAX_RETRIES + 5
+    result = send_receipts_task.apply(args=(_invoices(basic_event, 1),))
+    assert result.successful() and result.result == 0
+    assert mailer.sent == [] and mailer.failures == 4
