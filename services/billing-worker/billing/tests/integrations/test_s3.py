@@ -68,34 +68,3 @@ def test_concurrent_conditional_creates_have_exactly_one_winner(s3_bucket):
     assert results.count(True) == 1
     winner = results.index(True)
     assert storage.get_json(key=key) == {"writer": winner}
-
-
-def test_the_signed_put_is_checked_by_the_server(s3_bucket):
-    """S3ObjectWriter signs its own PUTs: a wrong secret is refused (TransientError), the right one works."""
-    from botocore.credentials import Credentials
-
-    from billing.errors import TransientError
-    from billing.integrations.s3 import S3ObjectWriter
-
-    client, bucket = s3_bucket
-    InvoiceStorage(client=client, bucket=bucket).bucket_ensure()
-    good = S3ObjectWriter.from_client(client)
-    wrong = S3ObjectWriter(
-        endpoint_url=client.meta.endpoint_url,
-        region=client.meta.region_name,
-        credentials=Credentials(os.environ["AWS_ACCESS_KEY_ID"], "not-the-secret"),
-    )
-    with pytest.raises(TransientError):
-        wrong.put(
-            bucket=bucket, key="k/a b+c.json", body=b"{}", content_type="application/json", if_none_match=True
-        )
-    key = "invoices/2026/12/a b+c~é.json"  # characters that must be encoded in the signed path
-    assert (
-        good.put(bucket=bucket, key=key, body=b"{}", content_type="application/json", if_none_match=True)
-        == 200
-    )
-    assert (
-        good.put(bucket=bucket, key=key, body=b"[]", content_type="application/json", if_none_match=True)
-        == 412
-    )
-    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == b"{}"
