@@ -11,7 +11,6 @@ import contextlib
 import json
 import logging
 import signal
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -106,19 +105,26 @@ class OutboxRelay:
         )
         self.batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
         self.max_backoff = max_backoff
-        self._stop = threading.Event()
-        self._sleep = sleep or self._stop.wait
+        self._stopping = False
+        self._sleep = sleep or self._sleep_unless_stopped
         self.listener = OutboxListener()
         self.prune_interval = settings.RETENTION_PRUNE_INTERVAL_SECONDS
         self.prune_batch_size = settings.RETENTION_PRUNE_BATCH_SIZE
         self.prune_due = 0.0  # time.monotonic() of the next retention pass; 0 = at the first pass
 
     def stop(self, *_: object) -> None:
-        self._stop.set()
+        # Runs as a signal handler: a plain flag, no lock. (A threading.Event set here could deadlock with the
+        # main thread caught inside Event.wait() holding the same lock; the relay then never exited.)
+        self._stopping = True
 
     @property
     def stopping(self) -> bool:
-        return self._stop.is_set()
+        return self._stopping
+
+    def _sleep_unless_stopped(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self._stopping and (remaining := deadline - time.monotonic()) > 0:
+            time.sleep(min(0.2, remaining))
 
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
