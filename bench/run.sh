@@ -57,8 +57,11 @@ if ! stack_ok; then
 fi
 # A reused stack may have been started without the settings above: restart auth-web if so.
 auth_pid="$(cat "$RUN/pids/auth-web.pid" 2>/dev/null || true)"
-if [[ -z "$auth_pid" ]] || ! tr '\0' '\n' <"/proc/$auth_pid/environ" 2>/dev/null | grep -qx 'AUTH_LOGIN_RATE_PER_IP=1000000'; then
+if [[ -z "$auth_pid" ]] || ! tr '\0' '\n' <"/proc/$auth_pid/environ" 2>/dev/null | grep -qx 'AUTH_LOGIN_RATE_PER_IP=1000000' \
+   || ! tr '\0' '\n' <"/proc/$auth_pid/environ" 2>/dev/null | grep -qx 'AUTH_REQUIRE_EMAIL_VERIFICATION=false'; then
   log "restarting auth-web of the bench stack with the bench settings"
+  # The stack's env.sh pins what it was started with (e.g. e-mail verification on): rewrite it first.
+  bash scripts/stack.sh env "$BENCH_STACK" >/dev/null
   bash scripts/stack.sh restart auth-web "$BENCH_STACK" >&2
 fi
 for _ in $(seq 1 120); do stack_ok && break; sleep 0.5; done
