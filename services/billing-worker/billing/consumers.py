@@ -68,7 +68,7 @@ class BatchSettlement:
 
     def __init__(self) -> None:
         self.dead: list[tuple[Any, str]] = []  # (message, reason)
-        self.retry: list[tuple[dict[str, Any], bool]] = []  # (event, redelivered)
+        self.retry: list[dict[str, Any]] = []  # events whose S3 step failed
         self.receipts: list[dict[str, Any]] = []
 
 
@@ -94,7 +94,7 @@ def batch_settle(
             if entry.hand_over:
                 settlement.receipts.append(entry.invoice)
         elif isinstance(entry.error, TransientError):
-            settlement.retry.append((entry.event, entry.redelivered))
+            settlement.retry.append(entry.event)
         else:
             settlement.dead.append((message, f"unexpected error: {entry.error!r}"))
     return settlement
@@ -193,11 +193,13 @@ class RentalFinishedConsumer:
                 declare=[],
                 argsrepr=f"({len(settlement.receipts)} invoices,)",
             )
-        for event, redelivered in settlement.retry:
+        for event in settlement.retry:
+            # redelivered: the failed write may have landed (a lost answer), so the retry must treat an
+            # invoice it finds without its HTML as its own and hand the receipt over, not drop it.
             self.app.send_task(
                 ISSUE_INVOICE_TASK,
                 args=(event,),
-                kwargs={"redelivered": redelivered},
+                kwargs={"redelivered": True},
                 countdown=1.0,
                 producer=producer,
                 retry=False,

@@ -69,14 +69,13 @@ def test_a_duplicate_in_the_same_batch_publishes_the_same_event_and_hands_over_o
     assert len(settlement.receipts) == 1
 
 
-def test_an_s3_failure_is_handed_to_the_retry_task_with_the_redelivered_flag():
+def test_an_s3_failure_is_handed_to_the_retry_task():
     storage, publisher = FakeStorage(), FakePublisher()
     storage.fail_next.append("put_if_absent")
     event_body = VALID_RENTAL_FINISHED[0].read_bytes()
-    message = FakeMessage(body=event_body, delivery_info={"redelivered": True})
-    settlement = run([message], storage, publisher)
-    [(event, redelivered)] = settlement.retry
-    assert event["event_id"] and redelivered is True
+    settlement = run([FakeMessage(body=event_body)], storage, publisher)
+    [event] = settlement.retry
+    assert event["event_id"]
     assert publisher.messages == [] and settlement.receipts == [] and settlement.dead == []
 
 
