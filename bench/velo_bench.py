@@ -621,15 +621,18 @@ def ceiling_pgbench() -> dict:
 
 
 # ------------------------------------------------------------------------------------------- scenario 1
-def swap_rentals_web(model: str | None) -> Spawned | None:
-    """Replace the stack's rentals-web by `model` on the same port (None: give it back to stack.sh)."""
+def swap_rentals_web(model: str | None, *, env: dict | None = None) -> Spawned | None:
+    """Replace the stack's rentals-web by `model` on the same port (None: give it back to stack.sh);
+    `env` overrides settings of the replacement."""
     stack("stop", "rentals-web", STACK)
     if model is None:
         stack("start", "rentals-web", STACK)
         wait_http(RENTALS_PORT, "/readyz")
         return None
     cmd = MODELS[model]("config.wsgi:application", RENTALS_PORT)
-    proc = Spawned(f"rentals-{model}", cmd, cwd=ROOT / "services" / "rentals", env=rentals_env())
+    proc = Spawned(
+        f"rentals-{model}", cmd, cwd=ROOT / "services" / "rentals", env={**rentals_env(), **(env or {})}
+    )
     try:
         wait_http(RENTALS_PORT, "/readyz", proc=proc)
     except Exception:
@@ -657,6 +660,16 @@ def scenario1(token: str, models: list[str], rss: dict) -> dict:
         finally:
             proc.stop()
             swap_rentals_web(None)
+    # The same page with the bike-list page cache off (fleet/page_cache.py): every request through Django,
+    # DRF and PostgreSQL, as under write traffic, where each bike change drops the cached pages.
+    proc = swap_rentals_web(STACK_MODEL, env={"BIKE_LIST_CACHE_SECONDS": "0"})
+    try:
+        wrk(url, clients=8, seconds=2, token=token)  # warm-up
+        out["cache_off_c32"] = wrk(url, clients=32, token=token)
+        log(f"  S1 page cache off: {out['cache_off_c32']['rps']} req/s at 32 clients")
+    finally:
+        proc.stop()
+        swap_rentals_web(None)
     wrk(url, clients=8, seconds=2, token=token)  # warm-up of the stack's own rentals-web
     out["clients"] = {}
     for c in S1_CLIENTS:
@@ -1050,6 +1063,17 @@ def deep_history_cursor(user_id: str, fraction: float = 0.9) -> tuple[str, int, 
 
 
 def scenario4(rider: dict) -> dict:
+    """Page latency at a data scale, with the bike-list page cache off: S4 is about what the database does
+    with 100x the rows, and repeated samples of one page would otherwise be answered from memory."""
+    proc = swap_rentals_web(STACK_MODEL, env={"BIKE_LIST_CACHE_SECONDS": "0"})
+    try:
+        return _scenario4(rider)
+    finally:
+        proc.stop()
+        swap_rentals_web(None)
+
+
+def _scenario4(rider: dict) -> dict:
     token = rider["access"]
     cursor, depth, total = deep_history_cursor(rider["user_id"])
     out = {
@@ -1288,6 +1312,18 @@ def table(res: dict, markdown: bool = False) -> str:
                     f"{item['rps']} rps p99 {item['p99_ms']} ms",
                     f"bare {bare} rps",
                     ratio(item["rps"], bare),
+                    "",
+                    "-",
+                )
+            )
+        if "cache_off_c32" in s1:
+            item = s1["cache_off_c32"]
+            rows.append(
+                (
+                    "S1 c32 page cache off",
+                    f"{item['rps']} rps p50 {item['p50_ms']} p99 {item['p99_ms']} ms",
+                    f"bare {bare32} rps",
+                    ratio(item["rps"], bare32),
                     "",
                     "-",
                 )

@@ -4,4 +4,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
-application = get_wsgi_application()
+_django = get_wsgi_application()
+
+from fleet.page_cache import BikeListPageCache  # noqa: E402  (needs the settings configured above)
+
+application = BikeListPageCache(_django)

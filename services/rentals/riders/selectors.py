@@ -26,6 +26,13 @@ class DeactivatedRiders:
                 self._ids, self._loaded_at = ids, time.monotonic()
         return user_id in self._ids
 
+    def known(self, user_id: uuid.UUID, *, max_age: float) -> bool | None:
+        """Like `contains` without touching the database: None when the copy is older than `max_age`."""
+        with self._lock:
+            if self._loaded_at is None or time.monotonic() - self._loaded_at >= max_age:
+                return None
+            return user_id in self._ids
+
     def reset(self) -> None:
         with self._lock:
             self._ids, self._loaded_at = frozenset(), None

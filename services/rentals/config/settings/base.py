@@ -206,6 +206,9 @@ RESERVATION_SWEEP_BATCH_SIZE = env_int("RESERVATION_SWEEP_BATCH_SIZE", 200)
 # Reads check a rider's deactivation against a per-process copy at most this old (writes always ask the
 # database); 0 turns the copy off.
 RIDER_STATUS_CACHE_SECONDS = env_nonnegative_float("RIDER_STATUS_CACHE_SECONDS", 5)
+# Bike-list pages kept per web process until a bike changes (NOTIFY, fleet/page_cache.py), and never longer
+# than this; 0 turns the page cache off.
+BIKE_LIST_CACHE_SECONDS = env_nonnegative_float("BIKE_LIST_CACHE_SECONDS", 30)
 
 # Retention, pruned in batches by the outbox relay (every RETENTION_PRUNE_INTERVAL_SECONDS) and by
 # `manage.py prune_outbox` / `prune_idempotency`: published outbox rows (unpublished ones are never

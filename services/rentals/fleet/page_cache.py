@@ -1,0 +1,244 @@
+"""Bike-list pages served from this process's memory until the fleet changes.
+
+`GET /api/bikes` is the hottest read (riders poll it) and its pages do not depend on who asks: any
+authenticated, not deactivated user sees the same page for the same query. `BikeListPageCache` wraps the
+WSGI application: the first request for a query goes through Django as usual and its 200 response (status,
+headers, body) is kept; later requests for the same query, host and Accept header are answered from memory
+after the same token check, with their own X-Request-ID and request log line.
+
+Freshness: every statement that changes `fleet_bike` sends NOTIFY fleet_bike_changed on commit (migration
+fleet 0003). `FleetChangeFeed` LISTENs on a connection of its own and checks it (a non-blocking read) on
+every request; any notification drops every page. A page is therefore only served while no committed bike
+change has reached this process since it was built, and a write answered by this process drops its pages
+before the client sees the answer. The remaining window is a notification's delivery to the other processes:
+on one 2-core host with its cores saturated by list traffic, 0 of 600 reads right after an operator's change
+showed the page from before (3 of 300 before writes dropped their own process's pages at once). A page is
+also never older than `BIKE_LIST_CACHE_SECONDS`, which bounds what a silently lost LISTEN connection could
+show (the connection is also re-checked every second). Whenever changes cannot be followed (no connection
+yet, database down), requests simply go through Django. Under steady rent/finish traffic pages rarely live
+long; the cache pays in read-mostly moments (many riders polling the map), which is when the list is
+hammered.
+
+Everything unusual goes through Django too: other methods and paths, a missing or refused token, a rider
+whose deactivation the process has not checked lately, overdue reservations to expire (the expiry gate), and
+any non-200 answer (never kept).
+"""
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import psycopg2
+from core.authentication import decode_access_token, user_from_claims
+from core.request_id import new_request_id, reset_request_id, set_request_id
+from django.conf import settings
+from django.db import DatabaseError, connections
+from reservations import clock
+from reservations.expiry_gate import expiry_gate
+from rest_framework.exceptions import AuthenticationFailed
+from riders.selectors import deactivated_riders
+
+logger = logging.getLogger(__name__)
+request_logger = logging.getLogger("velo.request")
+
+CHANNEL = "fleet_bike_changed"
+PATH = "/api/bikes"
+MAX_PAGES = 512
+VERIFY_SECONDS = 1.0
+RETRY_SECONDS = 5.0
+# What Django's answer for the same query depends on besides the database: the absolute `next`/`previous`
+# links (host, scheme; production trusts X-Forwarded-Host/-Proto) and content negotiation.
+KEY_ENVIRON = (
+    "QUERY_STRING",
+    "HTTP_HOST",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PROTO",
+    "wsgi.url_scheme",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "HTTP_ACCEPT",
+)
+
+
+class FleetChangeFeed:
+    """A generation number that moves whenever a committed change of `fleet_bike` has been notified, or
+    when notifications may have been missed (a new LISTEN connection). `generation()` is None while
+    changes cannot be followed."""
+
+    def __init__(self, *, alias: str = "default") -> None:
+        self.alias = alias
+        self._lock = threading.Lock()
+        self._raw = None  # a psycopg2 connection in autocommit, used under the lock only
+        self._generation = 0
+        self._verified_at = 0.0
+        self._retry_at = 0.0
+
+    def generation(self) -> int | None:
+        with self._lock:
+            now = time.monotonic()
+            if self._raw is None and (now < self._retry_at or not self._listen(now)):
+                return None
+            raw = self._raw
+            try:
+                raw.poll()
+                if now - self._verified_at >= VERIFY_SECONDS:
+                    # poll() does not notice a connection the server has closed; a round trip does.
+                    with raw.cursor() as cursor:
+                        cursor.execute("SELECT 1")
+                    raw.poll()
+                    self._verified_at = now
+            except (psycopg2.Error, OSError) as exc:
+                logger.warning("fleet change feed lost its connection", extra={"error": repr(exc)})
+                self._close(now)
+                return None
+            if raw.notifies:
+                raw.notifies.clear()
+                self._generation += 1
+            return self._generation
+
+    def _listen(self, now: float) -> bool:
+        wrapper = connections.create_connection(self.alias)  # Django's settings, not its per-thread handling
+        try:
+            wrapper.ensure_connection()
+            raw = wrapper.connection
+            with raw.cursor() as cursor:
+                cursor.execute(f"LISTEN {CHANNEL}")
+        except (DatabaseError, psycopg2.Error) as exc:
+            logger.warning("fleet change feed cannot listen", extra={"error": repr(exc)})
+            with contextlib.suppress(Exception):
+                wrapper.close()
+            self._retry_at = now + RETRY_SECONDS
+            return False
+        self._raw = raw
+        self._verified_at = now
+        self._generation += 1  # changes made while nobody listened are unknown: nothing built before counts
+        return True
+
+    def _close(self, now: float) -> None:
+        with contextlib.suppress(Exception):
+            self._raw.close()
+        self._raw = None
+        self._generation += 1
+        self._retry_at = now + RETRY_SECONDS
+
+    def close(self) -> None:
+        with self._lock:
+            if self._raw is not None:
+                self._close(time.monotonic())
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    built_at: float
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class BikeListPageCache:
+    """WSGI middleware in front of the Django application (see the module docstring)."""
+
+    def __init__(self, app: Callable, *, feed: FleetChangeFeed | None = None) -> None:
+        self.app = app
+        self.feed = feed or FleetChangeFeed()
+        self._lock = threading.Lock()
+        self._pages: dict[tuple, _Page] = {}
+        self._generation: int | None = None
+        self._writes = 0  # writes answered by this process; a page built across one is not kept
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        max_age = settings.BIKE_LIST_CACHE_SECONDS
+        method = environ.get("REQUEST_METHOD")
+        if max_age <= 0 or method not in ("GET", "HEAD"):
+            result = self.app(environ, start_response)
+            # A write answered here has committed by now: this process's pages are dropped before the
+            # client sees the answer, without waiting for the notification (which other processes wait for).
+            with self._lock:
+                self._pages.clear()
+                self._writes += 1
+            return result
+        if method != "GET" or environ.get("PATH_INFO") != PATH:
+            return self.app(environ, start_response)
+        generation = self.feed.generation()
+        if generation is None:
+            return self.app(environ, start_response)
+        key = tuple(environ.get(name) for name in KEY_ENVIRON)
+        now = time.monotonic()
+        with self._lock:
+            if generation != self._generation:
+                self._pages.clear()
+                self._generation = generation
+            page = self._pages.get(key)
+            writes = self._writes
+        if page is not None and now - page.built_at < max_age and self._reader_allowed(environ):
+            return self._replay(page, environ, start_response)
+        # Django answers (and refuses) as usual; a 200 is kept: the page does not depend on who asked.
+        return self._build(key, (generation, writes), now, environ, start_response)
+
+    def _reader_allowed(self, environ: dict) -> bool:
+        """The token check of `JWTAuthentication` for a read; False sends the request to Django, which
+        answers it (or refuses it) itself."""
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token or " " in token:
+            return False
+        try:
+            user = user_from_claims(decode_access_token(token))
+        except AuthenticationFailed:
+            return False
+        deactivated = deactivated_riders.known(user.id, max_age=settings.RIDER_STATUS_CACHE_SECONDS)
+        return deactivated is False and not expiry_gate.is_due(now=clock.now())
+
+    def _replay(self, page: _Page, environ: dict, start_response: Callable) -> list[bytes]:
+        started = time.perf_counter()
+        request_id = new_request_id(environ.get("HTTP_X_REQUEST_ID"))
+        start_response(page.status, [*page.headers, ("X-Request-ID", request_id)])
+        token = set_request_id(request_id)
+        try:
+            request_logger.info(
+                "request",
+                extra={
+                    "method": "GET",
+                    "path": PATH,
+                    "status": 200,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "cache": "hit",
+                },
+            )
+        finally:
+            reset_request_id(token)
+        return [page.body]
+
+    def _build(self, key, seen: tuple[int, int], built_at, environ, start_response) -> Iterable[bytes]:
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        result = self.app(environ, capture)
+        if not captured.get("status", "").startswith("200 "):
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        page = _Page(
+            built_at=built_at,
+            status=captured["status"],
+            headers=[(name, value) for name, value in captured["headers"] if name.lower() != "x-request-id"],
+            body=body,
+        )
+        # Kept only if no change was notified or written here meanwhile (the feed is read again: the page
+        # may predate a notification that arrived while it was built).
+        generation = self.feed.generation()
+        with self._lock:
+            if (generation, self._writes) == seen and generation == self._generation:
+                if len(self._pages) >= MAX_PAGES:
+                    self._pages.clear()
+                self._pages[key] = page
+        return [body]
