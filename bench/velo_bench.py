@@ -264,6 +264,53 @@ def merge_rss(into: dict, summary: dict) -> None:
             into[name] = item
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def cpu_seconds(names: tuple[str, ...]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each named stack process with everything below it: live
+    descendants plus the children it has reaped. Differences of two calls are CPU used in between, as long
+    as the process was not restarted."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and (fields := _proc_stat(int(entry.name))):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    out = {}
+    for name in names:
+        root = pid_file(name)
+        if root is None or (fields := _proc_stat(root)) is None:
+            continue
+        ticks = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+        todo = list(children.get(root, []))
+        while todo:
+            pid = todo.pop()
+            if stat := _proc_stat(pid):
+                ticks += int(stat[11]) + int(stat[12])
+            todo.extend(children.get(pid, []))
+        out[name] = ticks / CLOCK_TICKS
+    return out
+
+
+PIPELINE_PROCESSES = (
+    "billing-worker",
+    "rentals-consumer",
+    "rentals-relay",
+    "rabbitmq",
+    "seaweedfs",
+    "postgres",
+    "smtp",
+    "rentals-web",
+    "gateway",
+)
+
+
 def stack_groups() -> dict[str, int]:
     return {name: pid_file(name) for name in ("rentals-web", "auth-web", "gateway")}
 
@@ -939,6 +986,7 @@ def scenario3_backlog() -> dict:
     finally:
         stack("start", "billing-worker", STACK)
     t0 = time.time()
+    cpu0 = cpu_seconds(PIPELINE_PROCESSES)
     mail_dir = Path(os.environ["MAIL_DIR"]) / "new"
 
     def mails() -> int:
@@ -972,8 +1020,16 @@ def scenario3_backlog() -> dict:
         if billed >= total:
             break
         time.sleep(1)
+    cpu1 = cpu_seconds(PIPELINE_PROCESSES)
     total_s, billed_s, span_s, last_s = row.split("|")
     billed = int(billed_s)
+    # CPU per invoice by process over the drain (worker start to the last invoice applied and polled):
+    # where the 2 cores go when the pipeline runs flat out.
+    cpu_ms = {
+        name: round(1000 * (cpu1[name] - cpu0[name]) / billed, 2)
+        for name in cpu1
+        if name in cpu0 and billed and cpu1[name] >= cpu0[name]
+    }
     rate = None
     if first and last and last[0] > first[0]:
         rate = round((last[1] - first[1]) / (last[0] - first[0]), 1)
@@ -993,6 +1049,8 @@ def scenario3_backlog() -> dict:
         "end_to_end_billed_per_s": round(billed / float(span_s), 1) if span_s and float(span_s) > 0 else None,
         "end_to_end_seconds_from_worker_start": round(float(last_s) - t0, 1) if last_s else None,
         "samples": samples[:: max(1, len(samples) // 40)],
+        "cpu_ms_per_invoice": cpu_ms,
+        "cpu_ms_per_invoice_total": round(sum(cpu_ms.values()), 1),
     }
 
 
@@ -1389,6 +1447,19 @@ def table(res: dict, markdown: bool = False) -> str:
                 ),
             )
         )
+        if bl.get("cpu_ms_per_invoice"):
+            parts = sorted(bl["cpu_ms_per_invoice"].items(), key=lambda item: -item[1])
+            rows.append(
+                (
+                    "S3 drain CPU per invoice",
+                    f"{bl['cpu_ms_per_invoice_total']} ms: "
+                    + ", ".join(f"{name} {value}" for name, value in parts if value >= 0.05),
+                    "",
+                    "",
+                    "",
+                    "-",
+                )
+            )
     s4 = res["scenarios"].get("s4")
     if s4:
         small, large = s4.get("small", {}), s4.get("large", {})

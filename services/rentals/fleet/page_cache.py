@@ -77,27 +77,36 @@ class FleetChangeFeed:
         self._retry_at = 0.0
 
     def generation(self) -> int | None:
-        with self._lock:
-            now = time.monotonic()
-            if self._raw is None and (now < self._retry_at or not self._listen(now)):
-                return None
-            raw = self._raw
-            try:
+        # While one thread (re)connects, which may take up to the connect timeout, the others do not wait
+        # for it: they are answered by Django meanwhile.
+        if not self._lock.acquire(blocking=self._raw is not None):
+            return None
+        try:
+            return self._generation_locked()
+        finally:
+            self._lock.release()
+
+    def _generation_locked(self) -> int | None:
+        now = time.monotonic()
+        if self._raw is None and (now < self._retry_at or not self._listen(now)):
+            return None
+        raw = self._raw
+        try:
+            raw.poll()
+            if now - self._verified_at >= VERIFY_SECONDS:
+                # poll() does not notice a connection the server has closed; a round trip does.
+                with raw.cursor() as cursor:
+                    cursor.execute("SELECT 1")
                 raw.poll()
-                if now - self._verified_at >= VERIFY_SECONDS:
-                    # poll() does not notice a connection the server has closed; a round trip does.
-                    with raw.cursor() as cursor:
-                        cursor.execute("SELECT 1")
-                    raw.poll()
-                    self._verified_at = now
-            except (psycopg2.Error, OSError) as exc:
-                logger.warning("fleet change feed lost its connection", extra={"error": repr(exc)})
-                self._close(now)
-                return None
-            if raw.notifies:
-                raw.notifies.clear()
-                self._generation += 1
-            return self._generation
+                self._verified_at = now
+        except (psycopg2.Error, OSError) as exc:
+            logger.warning("fleet change feed lost its connection", extra={"error": repr(exc)})
+            self._close(now)
+            return None
+        if raw.notifies:
+            raw.notifies.clear()
+            self._generation += 1
+        return self._generation
 
     def _listen(self, now: float) -> bool:
         wrapper = connections.create_connection(self.alias)  # Django's settings, not its per-thread handling
