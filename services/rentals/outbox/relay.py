@@ -1,8 +1,10 @@
 """Publishes outbox rows to RabbitMQ with publisher confirms; at-least-once, consumers are idempotent.
 
 The relay waits for NOTIFY outbox_event (sent on commit of every transaction that inserted an outbox row)
-and polls every OUTBOX_RELAY_POLL_SECONDS as a fallback. Between passes it also applies retention:
-published outbox rows and Idempotency-Key records past their windows are deleted in small batches.
+and polls every OUTBOX_RELAY_POLL_SECONDS as a fallback. A pass locks up to OUTBOX_RELAY_BATCH_SIZE rows,
+publishes them all, then waits once for the broker's confirms and marks exactly the confirmed rows
+published (a crash between the confirm and the commit publishes them again). Between passes it also applies
+retention: published outbox rows and Idempotency-Key records past their windows are deleted in small batches.
 """
 
 import contextlib
@@ -12,17 +14,15 @@ import logging
 import time
 
 import pika
-from core.amqp import StopFlag, connection_parameters
+from core.amqp import BatchConfirmChannel, StopFlag, connection_parameters
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
 from django.db import connection as db_connection
-from django.db.models import F
 from django.utils import timezone
 from idempotency.services import idempotency_records_prune
-from pika.exceptions import AMQPError, UnroutableError
+from pika.exceptions import AMQPError, NackError
 
 from outbox.listener import OutboxListener
-from outbox.models import OutboxEvent
 from outbox.services import outbox_prune
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,21 @@ logger = logging.getLogger(__name__)
 MANDATORY_EVENTS = frozenset({"rental.finished"})
 UNROUTABLE_RETRY = dt.timedelta(seconds=15)
 MAX_BACKOFF_SECONDS = 30.0
+CONFIRM_TIMEOUT_SECONDS = 30.0
+
+# Plain SQL on the hot path: building the equivalent ORM queries cost more CPU per pass than running them.
+# The payload is read as text (Django would parse it); it is re-serialised compactly below, so the message
+# body is the same bytes as json.dumps(event.payload) of the model.
+_LOCK_BATCH_SQL = (
+    "SELECT id, event_id, event_type, exchange, payload::text FROM outbox_outboxevent "
+    "WHERE published_at IS NULL AND available_at <= %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED"
+)
+_MARK_PUBLISHED_SQL = (
+    "UPDATE outbox_outboxevent SET published_at = %s, attempts = attempts + 1 WHERE id = ANY(%s)"
+)
+_RETRY_LATER_SQL = (
+    "UPDATE outbox_outboxevent SET available_at = %s, attempts = attempts + 1 WHERE id = ANY(%s)"
+)
 
 
 class OutboxRelay:
@@ -40,8 +55,9 @@ class OutboxRelay:
         self.batch_size = settings.OUTBOX_RELAY_BATCH_SIZE
         self.poll_seconds = settings.OUTBOX_RELAY_POLL_SECONDS
         self.coalesce_seconds = settings.OUTBOX_RELAY_COALESCE_SECONDS
+        self.confirm_timeout = CONFIRM_TIMEOUT_SECONDS
         self.connection: pika.BlockingConnection | None = None
-        self.channel = None
+        self.channel: BatchConfirmChannel | None = None
         self.declared_exchanges: set[str] = set()
         self.listener = OutboxListener()
         self.prune_interval = settings.RETENTION_PRUNE_INTERVAL_SECONDS
@@ -50,8 +66,7 @@ class OutboxRelay:
 
     def connect(self) -> None:
         self.connection = pika.BlockingConnection(connection_parameters(self.amqp_url))
-        self.channel = self.connection.channel()
-        self.channel.confirm_delivery()
+        self.channel = BatchConfirmChannel(self.connection, timeout=self.confirm_timeout)
         self.declared_exchanges = set()
         logger.info("outbox relay connected")
 
@@ -63,59 +78,72 @@ class OutboxRelay:
 
     def _declare(self, exchange: str) -> None:
         if exchange not in self.declared_exchanges:
-            self.channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
+            self.channel.exchange_declare(exchange=exchange, exchange_type="topic")
             self.declared_exchanges.add(exchange)
 
-    def _publish(self, event: OutboxEvent) -> None:
-        self._declare(event.exchange)
-        self.channel.basic_publish(
-            exchange=event.exchange,
-            routing_key=event.event_type,
-            body=json.dumps(event.payload, separators=(",", ":")).encode(),
+    def _publish(
+        self, *, event_id: str, event_type: str, exchange: str, payload: str, timestamp: int
+    ) -> None:
+        self._declare(exchange)
+        self.channel.publish(
+            exchange=exchange,
+            routing_key=event_type,
+            body=json.dumps(json.loads(payload), separators=(",", ":")).encode(),
             properties=pika.BasicProperties(
                 content_type="application/json",
                 delivery_mode=pika.DeliveryMode.Persistent,
-                message_id=str(event.event_id),
-                type=event.event_type,
+                message_id=event_id,
+                type=event_type,
                 app_id="rentals",
-                timestamp=int(time.time()),
+                timestamp=timestamp,
             ),
-            mandatory=event.event_type in MANDATORY_EVENTS,
+            mandatory=event_type in MANDATORY_EVENTS,
         )
 
     def publish_batch(self) -> int:
-        """Publish up to one batch; rows are marked published only after the broker's confirm."""
+        """Publish up to one batch and wait once for the broker's confirms. Only confirmed rows are marked
+        published; returned (unroutable) ones are retried after UNROUTABLE_RETRY; nacked ones and those
+        unconfirmed when the broker went away stay unpublished (and the error is raised after the commit)."""
         close_old_connections()
-        published: list[int] = []
-        unroutable: list[int] = []
         failure: Exception | None = None
-        with transaction.atomic():
+        with transaction.atomic(), db_connection.cursor() as cursor:
             now = timezone.now()
-            events = list(
-                OutboxEvent.objects.select_for_update(skip_locked=True)
-                .filter(published_at__isnull=True, available_at__lte=now)
-                .order_by("id")[: self.batch_size]
-            )
-            for event in events:
-                try:
-                    self._publish(event)
-                except UnroutableError:
-                    unroutable.append(event.id)
-                    continue
-                except Exception as exc:  # broker gone mid-batch: keep what was confirmed
-                    failure = exc
-                    break
-                published.append(event.id)
+            cursor.execute(_LOCK_BATCH_SQL, [now, self.batch_size])
+            rows = cursor.fetchall()
+            if not rows:
+                return 0
+            row_ids: dict[str, int] = {}
+            timestamp = int(time.time())
+            try:
+                for row_id, event_id, event_type, exchange, payload in rows:
+                    event_id = str(event_id)
+                    self._publish(
+                        event_id=event_id,
+                        event_type=event_type,
+                        exchange=exchange,
+                        payload=payload,
+                        timestamp=timestamp,
+                    )
+                    row_ids[event_id] = row_id
+                self.channel.wait_for_confirms(timeout=self.confirm_timeout)
+            except Exception as exc:  # broker gone mid-batch: keep what was confirmed
+                failure = exc
+            settled = self.channel.take_settled()
+            published = [row_ids[event_id] for event_id in settled.acked if event_id in row_ids]
+            unroutable = [row_ids[event_id] for event_id in settled.returned if event_id in row_ids]
             if published:
-                OutboxEvent.objects.filter(id__in=published).update(
-                    published_at=timezone.now(), attempts=F("attempts") + 1
-                )
+                cursor.execute(_MARK_PUBLISHED_SQL, [timezone.now(), published])
             if unroutable:
                 logger.warning("outbox events unroutable, will retry", extra={"count": len(unroutable)})
-                OutboxEvent.objects.filter(id__in=unroutable).update(
-                    available_at=now + UNROUTABLE_RETRY, attempts=F("attempts") + 1
+                cursor.execute(_RETRY_LATER_SQL, [now + UNROUTABLE_RETRY, unroutable])
+            if settled.nacked and failure is None:
+                failure = NackError(settled.nacked)  # its repr counts them
+            if settled.nacked:
+                logger.warning(
+                    "outbox events refused by the broker, will retry", extra={"count": len(settled.nacked)}
                 )
         if failure is not None:
+            self.close()  # the channel's confirm state is unknown now; the next pass reconnects
             raise failure
         return len(published)
 
