@@ -19,6 +19,11 @@ yet, database down), requests simply go through Django. Under steady rent/finish
 long; the cache pays in read-mostly moments (many riders polling the map), which is when the list is
 hammered.
 
+Every request the process serves, of any kind, reads the notifications pending on that connection (one
+non-blocking read), so its backend never waits on a full socket and PostgreSQL's notification queue keeps
+moving; a process that serves nothing at all for days while others write is the case that would hold the
+queue back (PostgreSQL warns at half full; the queue takes 8 GB).
+
 Everything unusual goes through Django too: other methods and paths, a missing or refused token, a rider
 whose deactivation the process has not checked lately, overdue reservations to expire (the expiry gate), and
 any non-200 answer (never kept).
@@ -160,8 +165,13 @@ class BikeListPageCache:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         max_age = settings.BIKE_LIST_CACHE_SECONDS
+        if max_age <= 0:
+            return self.app(environ, start_response)
+        # Every request reads what was notified meanwhile, whatever it asks for: the connection's backend
+        # can only move on in PostgreSQL's notification queue while this process reads its socket.
+        generation = self.feed.generation()
         method = environ.get("REQUEST_METHOD")
-        if max_age <= 0 or method not in ("GET", "HEAD"):
+        if method not in ("GET", "HEAD"):
             result = self.app(environ, start_response)
             # A write answered here has committed by now: this process's pages are dropped before the
             # client sees the answer, without waiting for the notification (which other processes wait for).
@@ -169,10 +179,7 @@ class BikeListPageCache:
                 self._pages.clear()
                 self._writes += 1
             return result
-        if method != "GET" or environ.get("PATH_INFO") != PATH:
-            return self.app(environ, start_response)
-        generation = self.feed.generation()
-        if generation is None:
+        if method != "GET" or environ.get("PATH_INFO") != PATH or generation is None:
             return self.app(environ, start_response)
         key = tuple(environ.get(name) for name in KEY_ENVIRON)
         now = time.monotonic()

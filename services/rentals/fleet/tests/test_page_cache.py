@@ -2,6 +2,7 @@
 
 import io
 import json
+import select
 import sys
 import time
 import uuid
@@ -273,3 +274,17 @@ def test_a_write_answered_here_drops_the_pages_before_its_answer(
 
     assert len(json.loads(call(app, environ(token=token))[2])["results"]) == 2
     assert inner.calls == 3
+
+
+def test_every_request_reads_the_pending_notifications(app, feed, token, make_bike, station):
+    """Whatever a request asks for, the process reads its LISTEN socket: PostgreSQL's notification queue
+    only moves on while each listener's backend can hand its notifications over."""
+    bike = make_bike()
+    call(app, environ(token=token))
+    raw = feed._raw
+    Bike.objects.filter(id=bike.id).update(status=BikeStatus.MAINTENANCE)
+    assert select.select([raw], [], [], 5)[0], "no notification arrived"
+
+    assert call(app, environ(token=token, path=f"/api/stations/{station.id}"))[0] == "200 OK"
+
+    assert select.select([raw], [], [], 0)[0] == []
