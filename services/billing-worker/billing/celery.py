@@ -1,16 +1,20 @@
 """The Celery application: ``celery -A billing worker`` / ``celery -A billing beat``.
 
-Message flow: ``rentals.events`` --rental.finished--> quorum queue ``billing.rental-finished``, read by
-RentalFinishedConsumerStep (plain JSON, not Celery's task format) in the worker's consumer. A valid event
-is handed to ``issue_invoice_task`` on Celery's own queue ``billing.tasks`` with a confirmed publish, then
-acked; an invalid one is republished to ``billing.dlx`` (queue ``billing.rental-finished.dlq``) with the
-reason in the ``x-error`` header, then acked. The task runs in the prefork pool with acks-late, so
-Celery's retries (exponential backoff) cover S3, broker and SMTP outages.
+Message flow: ``rentals.events`` --rental.finished--> quorum queue ``billing.rental-finished``, read in
+batches by the consumer thread of RentalFinishedConsumerStep in the worker's main process (see
+billing/consumers.py: invoice JSONs to S3, ``invoice.issued`` confirmed, one receipts task per batch). The
+prefork pool runs Celery's own queue ``billing.tasks`` (receipts, S3-failure retries, reconciliation) with
+acks-late, so Celery's retries (exponential backoff) cover S3, broker and SMTP outages. Pool processes run
+at a lower CPU priority (``BILLING_CHILD_NICE``): when the cores are short, invoices and billing status go
+first and receipts trail.
 """
 
 from __future__ import annotations
 
+import os
+
 from celery import Celery
+from celery.signals import worker_process_init
 
 from billing.config import load_settings
 from billing.logs import logging_configure
@@ -53,6 +57,14 @@ app.conf.update(
         }
     },
 )
+
+
+@worker_process_init.connect
+def pool_process_priority(**_kwargs) -> None:
+    """A pool process lowers its own CPU priority by ``BILLING_CHILD_NICE`` (0 keeps it)."""
+    if settings.child_nice > 0:
+        os.nice(settings.child_nice)
+
 
 from billing.consumers import RentalFinishedConsumerStep  # noqa: E402  (needs `app` importable first)
 

@@ -30,6 +30,7 @@ class Settings:
     prefetch_count: int
     batch_size: int
     batch_threads: int
+    child_nice: int
 
 
 def load_settings() -> Settings:
@@ -50,4 +51,5 @@ def load_settings() -> Settings:
         prefetch_count=_int("BILLING_PREFETCH", 512),
         batch_size=_int("BILLING_BATCH_SIZE", 128),
         batch_threads=_int("BILLING_BATCH_THREADS", 32),
+        child_nice=_int("BILLING_CHILD_NICE", 10),
     )
