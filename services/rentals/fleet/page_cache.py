@@ -7,17 +7,17 @@ headers, body) is kept; later requests for the same query, host and Accept heade
 after the same token check, with their own X-Request-ID and request log line.
 
 Freshness: every statement that changes `fleet_bike` sends NOTIFY fleet_bike_changed on commit (migration
-fleet 0003). `FleetChangeFeed` LISTENs on a connection of its own and checks it (a non-blocking read) on
-every request; any notification drops every page. A page is therefore only served while no committed bike
-change has reached this process since it was built, and a write answered by this process drops its pages
-before the client sees the answer. The remaining window is a notification's delivery to the other processes:
-on one 2-core host with its cores saturated by list traffic, 0 of 600 reads right after an operator's change
-showed the page from before (3 of 300 before writes dropped their own process's pages at once). A page is
-also never older than `BIKE_LIST_CACHE_SECONDS`, which bounds what a silently lost LISTEN connection could
-show (the connection is also re-checked every second). Whenever changes cannot be followed (no connection
-yet, database down), requests simply go through Django. Under steady rent/finish traffic pages rarely live
-long; the cache pays in read-mostly moments (many riders polling the map), which is when the list is
-hammered.
+fleet 0003). `FleetChangeFeed` LISTENs on a connection of its own (`core.listener`, as the outbox relay) and
+checks it (a non-blocking look at its socket) on every request; any notification drops every page. A page is
+therefore only served while no committed bike change has reached this process since it was built, and a
+write answered by this process drops its pages before the client sees the answer. The remaining window is a
+notification's delivery to the other processes: on one 2-core host with its cores saturated by list traffic,
+0 of 600 reads right after an operator's change showed the page from before (3 of 300 before writes dropped
+their own process's pages at once). A page is also never older than `BIKE_LIST_CACHE_SECONDS`, which bounds
+what a silently lost LISTEN connection could show (a connection the server closed is noticed at the next
+request: its socket turns readable). Whenever changes cannot be followed (no connection yet, database down),
+requests simply go through Django. Under steady rent/finish traffic pages rarely live long; the cache pays
+in read-mostly moments (many riders polling the map), which is when the list is hammered.
 
 Every request the process serves, of any kind, reads the notifications pending on that connection (one
 non-blocking read), so its backend never waits on a full socket and PostgreSQL's notification queue keeps
@@ -29,18 +29,17 @@ whose deactivation the process has not checked lately, overdue reservations to e
 any non-200 answer (never kept).
 """
 
-import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import psycopg2
 from core.authentication import decode_access_token, user_from_claims
+from core.listener import NotificationListener
 from core.request_id import new_request_id, reset_request_id, set_request_id
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError
 from reservations import clock
 from reservations.expiry_gate import expiry_gate
 from rest_framework.exceptions import AuthenticationFailed
@@ -52,7 +51,6 @@ request_logger = logging.getLogger("velo.request")
 CHANNEL = "fleet_bike_changed"
 PATH = "/api/bikes"
 MAX_PAGES = 512
-VERIFY_SECONDS = 1.0
 RETRY_SECONDS = 5.0
 # What Django's answer for the same query depends on besides the database: the absolute `next`/`previous`
 # links (host, scheme; production trusts X-Forwarded-Host/-Proto) and content negotiation.
@@ -74,17 +72,15 @@ class FleetChangeFeed:
     changes cannot be followed."""
 
     def __init__(self, *, alias: str = "default") -> None:
-        self.alias = alias
         self._lock = threading.Lock()
-        self._raw = None  # a psycopg2 connection in autocommit, used under the lock only
+        self._listener = NotificationListener(channel=CHANNEL, alias=alias)  # used under the lock only
         self._generation = 0
-        self._verified_at = 0.0
         self._retry_at = 0.0
 
     def generation(self) -> int | None:
         # While one thread (re)connects, which may take up to the connect timeout, the others do not wait
         # for it: they are answered by Django meanwhile.
-        if not self._lock.acquire(blocking=self._raw is not None):
+        if not self._lock.acquire(blocking=self._listener.listening):
             return None
         try:
             return self._generation_locked()
@@ -93,55 +89,30 @@ class FleetChangeFeed:
 
     def _generation_locked(self) -> int | None:
         now = time.monotonic()
-        if self._raw is None and (now < self._retry_at or not self._listen(now)):
-            return None
-        raw = self._raw
-        try:
-            raw.poll()
-            if now - self._verified_at >= VERIFY_SECONDS:
-                # poll() does not notice a connection the server has closed; a round trip does.
-                with raw.cursor() as cursor:
-                    cursor.execute("SELECT 1")
-                raw.poll()
-                self._verified_at = now
-        except (psycopg2.Error, OSError) as exc:
-            logger.warning("fleet change feed lost its connection", extra={"error": repr(exc)})
-            self._close(now)
-            return None
-        if raw.notifies:
-            raw.notifies.clear()
+        if not self._listener.listening:
+            if now < self._retry_at:
+                return None
+            try:
+                self._listener.listen()
+            except DatabaseError as exc:
+                logger.warning("fleet change feed cannot listen", extra={"error": repr(exc)})
+                self._retry_at = now + RETRY_SECONDS
+                return None
+            # Changes made while nobody listened are unknown: nothing built before counts.
             self._generation += 1
+        # One non-blocking look: True for notifications, and for a connection the server closed.
+        if self._listener.wait(0):
+            self._generation += 1
+            if not self._listener.listening:
+                self._retry_at = now + RETRY_SECONDS
+                return None
         return self._generation
-
-    def _listen(self, now: float) -> bool:
-        wrapper = connections.create_connection(self.alias)  # Django's settings, not its per-thread handling
-        try:
-            wrapper.ensure_connection()
-            raw = wrapper.connection
-            with raw.cursor() as cursor:
-                cursor.execute(f"LISTEN {CHANNEL}")
-        except (DatabaseError, psycopg2.Error) as exc:
-            logger.warning("fleet change feed cannot listen", extra={"error": repr(exc)})
-            with contextlib.suppress(Exception):
-                wrapper.close()
-            self._retry_at = now + RETRY_SECONDS
-            return False
-        self._raw = raw
-        self._verified_at = now
-        self._generation += 1  # changes made while nobody listened are unknown: nothing built before counts
-        return True
-
-    def _close(self, now: float) -> None:
-        with contextlib.suppress(Exception):
-            self._raw.close()
-        self._raw = None
-        self._generation += 1
-        self._retry_at = now + RETRY_SECONDS
 
     def close(self) -> None:
         with self._lock:
-            if self._raw is not None:
-                self._close(time.monotonic())
+            if self._listener.listening:
+                self._listener.close()
+                self._generation += 1
 
 
 @dataclass(frozen=True, slots=True)

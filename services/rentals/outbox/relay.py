@@ -15,6 +15,7 @@ import time
 
 import pika
 from core.amqp import BatchConfirmChannel, StopFlag, connection_parameters
+from core.listener import NotificationListener
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
 from django.db import connection as db_connection
@@ -22,11 +23,12 @@ from django.utils import timezone
 from idempotency.services import idempotency_records_prune
 from pika.exceptions import AMQPError, NackError
 
-from outbox.listener import OutboxListener
 from outbox.services import outbox_prune
 
 logger = logging.getLogger(__name__)
 
+# Sent on commit by the outbox insert trigger (migration 0003); the relay LISTENs on it.
+CHANNEL = "outbox_event"
 # Events somebody must receive: if no queue is bound yet the broker returns them and we retry later.
 MANDATORY_EVENTS = frozenset({"rental.finished"})
 UNROUTABLE_RETRY = dt.timedelta(seconds=15)
@@ -59,7 +61,7 @@ class OutboxRelay:
         self.connection: pika.BlockingConnection | None = None
         self.channel: BatchConfirmChannel | None = None
         self.declared_exchanges: set[str] = set()
-        self.listener = OutboxListener()
+        self.listener = NotificationListener(channel=CHANNEL)
         self.prune_interval = settings.RETENTION_PRUNE_INTERVAL_SECONDS
         self.prune_batch_size = settings.RETENTION_PRUNE_BATCH_SIZE
         self.prune_due = 0.0  # time.monotonic() of the next retention pass; 0 = at the first pass

@@ -3,11 +3,12 @@
 import uuid
 
 import pytest
+from core.listener import NotificationListener
 from django.db import connection, transaction
 from django.utils import timezone
 
-from outbox.listener import OutboxListener
 from outbox.models import OutboxEvent
+from outbox.relay import CHANNEL
 from outbox.services import outbox_emit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,7 +29,7 @@ def _emit() -> OutboxEvent:
 
 @pytest.fixture
 def listener():
-    listener = OutboxListener()
+    listener = NotificationListener(channel=CHANNEL)
     listener.listen()
     yield listener
     listener.close()

@@ -1,6 +1,8 @@
-"""Wakes the relay when outbox rows are committed: LISTEN on the channel the outbox insert trigger
-(migration 0003) notifies. Notifications only shorten the relay's wait; the poll stays as the fallback,
-so a lost connection or a missed notification delays events by at most one poll interval."""
+"""LISTEN on a PostgreSQL channel over a connection of its own.
+
+Used by the outbox relay (channel `outbox_event`, sent by the outbox insert trigger, outbox migration 0003:
+notifications only shorten the relay's wait, its poll stays the fallback) and by the bike-list page cache
+(channel `fleet_bike_changed`, fleet migration 0003)."""
 
 import logging
 import select
@@ -10,13 +12,13 @@ from django.db import connections
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "outbox_event"
 
+class NotificationListener:
+    """A dedicated autocommit connection (never one that runs transactions). Not thread-safe: callers in
+    several threads serialise their calls; any of them may close it."""
 
-class OutboxListener:
-    """A dedicated autocommit connection (never the one the relay runs its transactions on)."""
-
-    def __init__(self, *, alias: str = "default") -> None:
+    def __init__(self, *, channel: str, alias: str = "default") -> None:
+        self.channel = channel
         self.alias = alias
         self._wrapper = None
 
@@ -29,10 +31,11 @@ class OutboxListener:
         wrapper = connections.create_connection(self.alias)
         try:
             with wrapper.cursor() as cursor:
-                cursor.execute(f"LISTEN {CHANNEL}")
+                cursor.execute(f"LISTEN {self.channel}")
         except Exception:
             wrapper.close()
             raise
+        wrapper.inc_thread_sharing()  # the caller's threads take turns with it (and close it)
         self._wrapper = wrapper
 
     def wait(self, timeout: float) -> bool:
@@ -59,7 +62,7 @@ class OutboxListener:
                 return True
             return False
         except (psycopg2.Error, OSError, ValueError) as exc:  # ValueError: select on a closed socket
-            logger.warning("outbox listener lost its connection", extra={"error": repr(exc)})
+            logger.warning("notification listener lost its connection", extra={"error": repr(exc)})
             self.close()
             return True
 
@@ -68,5 +71,5 @@ class OutboxListener:
             try:
                 self._wrapper.close()
             except Exception:  # the connection is gone either way
-                logger.debug("outbox listener close failed", exc_info=True)
+                logger.debug("notification listener close failed", exc_info=True)
             self._wrapper = None
