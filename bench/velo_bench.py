@@ -1158,6 +1158,10 @@ def _scenario4(rider: dict) -> dict:
     b2 = next_path("/api/bikes", token)
     if b2:
         out["bikes_page2"] = sample_latency(b2, token)
+    out["bikes_nearest_page1"] = sample_latency(NEAREST_PATH, token)
+    n2 = next_path(NEAREST_PATH, token)
+    if n2:
+        out["bikes_nearest_page2"] = sample_latency(n2, token)
     feeds = gbfs_feeds()
     if feeds is None:
         out["gbfs"] = "not served (neither /gbfs/v3/gbfs.json nor /gbfs/gbfs.json answered 200)"
@@ -1168,9 +1172,12 @@ def _scenario4(rider: dict) -> dict:
     return out
 
 
+# "Bikes near me": nearest first from the middle of the seeded stations (bench/sql/seed_fleet.sql).
+NEAREST_PATH = "/api/bikes?lat=52.5&lon=13.3"
 PROBE_PATHS = [
     "/api/rentals+next",
     "/api/bikes+next",
+    NEAREST_PATH + "+next",
     "/api/stations",
     "/gbfs/v3/station_information.json",
     "/gbfs/v3/station_status.json",
@@ -1479,6 +1486,8 @@ def table(res: dict, markdown: bool = False) -> str:
             "history_deep",
             "bikes_page1",
             "bikes_page2",
+            "bikes_nearest_page1",
+            "bikes_nearest_page2",
             "stations_page1",
         ):
             a, b = small.get(page), large.get(page)

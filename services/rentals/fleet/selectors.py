@@ -22,6 +22,12 @@ def bike_list_ordering(*, near: tuple[float, float] | None = None) -> list[str]:
     return ["number", "id"] if near is None else ["distance", "id"]
 
 
+BIKE_COLUMNS = "id::text AS id, number, model, status, station_id::text AS station_id, lat, lon"
+# Nearest-first pages read this many rows past the page from the KNN index before ordering them (see
+# `_bike_page_nearest`).
+NEAREST_EXTRA_CANDIDATES = 32
+
+
 def bike_page(
     *,
     statuses: list[str] | None = None,
@@ -32,44 +38,86 @@ def bike_page(
     limit: int,
 ) -> list[dict]:
     """A page of bikes (available ones unless `statuses` says otherwise) in `bike_list_ordering`, after
-    (before, when `reverse`) the key `after`, as dicts with ids as text (and `distance` with `near`:
-    equirectangular, fine at city scale). Hand-written SQL: this is the API's hottest read, and building
-    the query through the ORM was half its CPU (BENCHMARKS.md, S1). `after` comes from a client's cursor:
-    a value of the wrong type raises ValueError or TypeError before it reaches the database."""
+    (before, when `reverse`) the key `after`, as dicts with ids as text (and `distance` with `near`: the
+    straight-line distance between points on the unit sphere, in the order of the great-circle distance).
+    Hand-written SQL: this is the API's hottest read, and building the query through the ORM was half its
+    CPU (BENCHMARKS.md, S1). `after` comes from a client's cursor: a value of the wrong type raises
+    ValueError or TypeError before it reaches the database."""
     params: dict = {"statuses": list(statuses or [BikeStatus.AVAILABLE]), "limit": limit}
     where = ["status = ANY(%(statuses)s)"]
     if station_id is not None:
         where.append("station_id = %(station_id)s::uuid")
         params["station_id"] = str(station_id)
-    if near is None:
-        key, extra = "number", ""
-    else:
-        lat, lon = near
-        k = math.cos(math.radians(lat))
-        key = "((lat - %(lat)s) * (lat - %(lat)s) + (lon - %(lon)s) * (lon - %(lon)s) * %(kk)s)"
-        extra = f", {key} AS distance"
-        params.update(lat=float(lat), lon=float(lon), kk=k * k)
-        where.append("lat IS NOT NULL AND lon IS NOT NULL")
+    if near is not None:
+        return _bike_page_nearest(near=near, where=where, params=params, after=after, reverse=reverse)
     if after is not None:
-        after_key, after_id = after
-        if near is None and not isinstance(after_key, str):
+        after_number, after_id = after
+        if not isinstance(after_number, str):
             raise TypeError("bike number must be a string")
-        if near is not None and (isinstance(after_key, bool) or not isinstance(after_key, int | float)):
-            raise TypeError("distance must be a number")
-        params.update(after_key=after_key, after_id=str(uuid.UUID(str(after_id))))
+        params.update(after_number=after_number, after_id=str(uuid.UUID(str(after_id))))
         # The plain bound on the first column gives PostgreSQL an index range, as in core.pagination.
         where.append(
-            f"({key}, id) {'<' if reverse else '>'} (%(after_key)s, %(after_id)s::uuid)"
-            f" AND {key} {'<=' if reverse else '>='} %(after_key)s"
+            f"(number, id) {'<' if reverse else '>'} (%(after_number)s, %(after_id)s::uuid)"
+            f" AND number {'<=' if reverse else '>='} %(after_number)s"
         )
     direction = "DESC" if reverse else "ASC"
-    # Every fragment is a constant of this function; values go in as parameters. `fleet_bike.id` in ORDER BY:
+    # Every fragment is a constant of this module; values go in as parameters. `fleet_bike.id` in ORDER BY:
     # a bare `id` would name the text output column and sort by text.
-    sql = (
-        "SELECT id::text AS id, number, model, status, station_id::text AS station_id, lat, lon"  # noqa: S608
-        f"{extra} FROM fleet_bike WHERE {' AND '.join(where)}"
-        f" ORDER BY {key} {direction}, fleet_bike.id {direction} LIMIT %(limit)s"
+    return _rows(
+        f"SELECT {BIKE_COLUMNS} FROM fleet_bike WHERE {' AND '.join(where)}"  # noqa: S608
+        f" ORDER BY number {direction}, fleet_bike.id {direction} LIMIT %(limit)s",
+        params,
     )
+
+
+def _bike_page_nearest(
+    *, near: tuple[float, float], where: list[str], params: dict, after: list | None, reverse: bool
+) -> list[dict]:
+    """`bike_page` nearest first, through the GiST index on `fleet_bike.unit_vector` (migration fleet 0004).
+
+    - Next pages: the index hands rows out nearest first (KNN), but PostgreSQL cannot add the id tie-break
+      to that order, so a few rows past the page are read by distance alone and put in (distance, id)
+      order here. That is the page unless its last row is as far as the farthest row read: then ties (bikes
+      docked at one station share its position) may go on past the rows read, and the page is taken from
+      every row within that distance instead. The KNN scan starts at the nearest bike for every page.
+    - Previous pages: every row before the cursor lies within the cursor's distance.
+    """
+    distance = "unit_vector <-> fleet_unit_vector(%(lat)s, %(lon)s)"
+    params.update(lat=float(near[0]), lon=float(near[1]))
+    where.append("unit_vector IS NOT NULL")
+    if after is not None:
+        after_distance, after_id = after
+        if isinstance(after_distance, bool) or not isinstance(after_distance, int | float):
+            raise TypeError("distance must be a number")
+        if not math.isfinite(after_distance):  # JSON cursors can spell NaN and Infinity
+            raise ValueError("distance must be finite")
+        params.update(after_distance=float(after_distance), after_id=str(uuid.UUID(str(after_id))))
+        where.append(f"({distance}, id) {'<' if reverse else '>'} (%(after_distance)s, %(after_id)s::uuid)")
+    select = f"SELECT {BIKE_COLUMNS}, {distance} AS distance FROM fleet_bike WHERE {' AND '.join(where)}"  # noqa: S608
+
+    def within(bound: float, direction: str) -> list[dict]:
+        """The page among the rows at most `bound` away: the box that holds that ball is an index condition
+        (a hair wider, so that rounding never leaves out a row at the bound), and few rows are in it."""
+        params.update(bound=bound, box=bound * (1 + 1e-9) + 1e-12)
+        return _rows(
+            f"{select} AND unit_vector <@ cube_enlarge(fleet_unit_vector(%(lat)s, %(lon)s), %(box)s, 3)"
+            f" AND {distance} <= %(bound)s ORDER BY distance {direction}, fleet_bike.id {direction}"
+            " LIMIT %(limit)s",
+            params,
+        )
+
+    if reverse and after is not None:
+        return within(params["after_distance"], "DESC")
+    limit = params["limit"]
+    params["candidates"] = limit + NEAREST_EXTRA_CANDIDATES
+    rows = _rows(f"{select} ORDER BY distance LIMIT %(candidates)s", params)
+    rows.sort(key=lambda row: (row["distance"], row["id"]))  # ids as text sort as the uuids do
+    if len(rows) < params["candidates"] or rows[limit - 1]["distance"] < rows[-1]["distance"]:
+        return rows[:limit]
+    return within(rows[-1]["distance"], "ASC")
+
+
+def _rows(sql: str, params: dict) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         columns = [column.name for column in cursor.description]

@@ -77,6 +77,8 @@ def test_bad_cursor_and_page_size_are_400(rider):
         (_cursor(["P-1", "not-a-uuid"]), {}),
         (_cursor(["P-1\x00", str(uuid.uuid4())]), {}),
         (_cursor(["near", str(uuid.uuid4())]), {"lat": 52.5, "lon": 13.4}),
+        (_cursor([float("nan"), str(uuid.uuid4())], "p"), {"lat": 52.5, "lon": 13.4}),
+        (_cursor([float("inf"), str(uuid.uuid4())]), {"lat": 52.5, "lon": 13.4}),
         (_cursor([None, str(uuid.uuid4())], "p"), {}),
     ):
         response = rider.get("/api/bikes", {"cursor": cursor, **params})
