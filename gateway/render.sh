@@ -2,7 +2,9 @@
 # Render gateway/nginx.conf into an nginx prefix directory.
 #   usage: render.sh <template> <prefix-dir>
 # Substitutes only the dollar-brace UPPER_CASE variables the template contains, fails when one of them is
-# unset or empty, and creates the prefix's tmp/ directory. Then run:
+# unset or empty, and creates the prefix's tmp/ directory. TRUSTED_PROXIES (CIDR list, comma or space
+# separated, may be empty) becomes trusted-proxies.conf (set_real_ip_from) and trusted-proxies.geo (the
+# geo block's entries) beside nginx.conf. Then run:
 #   nginx -p <prefix-dir> -c <prefix-dir>/nginx.conf -e stderr -g 'daemon off;'
 set -eu
 template=${1:?usage: render.sh <template> <prefix-dir>}
@@ -20,6 +22,20 @@ if [ -n "$missing" ]; then
 fi
 
 mkdir -p "$prefix/tmp"
+: > "$prefix/trusted-proxies.conf.new"
+: > "$prefix/trusted-proxies.geo.new"
+for cidr in $(printf '%s' "${TRUSTED_PROXIES:-}" | tr ',' ' '); do
+    case "$cidr" in
+        *[!0-9A-Fa-f.:/]* | "" | /* | */ | */*/*)
+            echo "render.sh: TRUSTED_PROXIES entry '$cidr' is not an address or CIDR" >&2
+            exit 2 ;;
+    esac
+    echo "set_real_ip_from $cidr;" >> "$prefix/trusted-proxies.conf.new"
+    echo "$cidr 1;" >> "$prefix/trusted-proxies.geo.new"
+done
+mv "$prefix/trusted-proxies.conf.new" "$prefix/trusted-proxies.conf"
+mv "$prefix/trusted-proxies.geo.new" "$prefix/trusted-proxies.geo"
+
 shell_format=$(for v in $vars; do printf '${%s} ' "$v"; done)
 envsubst "$shell_format" < "$template" > "$prefix/nginx.conf.new"
 mv "$prefix/nginx.conf.new" "$prefix/nginx.conf"
