@@ -36,3 +36,18 @@ def test_probes_refuse_other_methods_with_problem_json(client, path):
     assert response["Content-Type"] == "application/problem+json"
     assert response["Allow"] == "GET, HEAD"
     assert response.json()["type"].endswith("/method-not-allowed")
+
+
+@pytest.mark.parametrize(("path", "status"), [("/healthz", 200), ("/readyz", 503)])
+def test_root_probes_answer_whatever_the_host_header(client, path, status):
+    # The broker is unreachable on purpose: readyz must still answer (503), not 400 for the host.
+    with override_settings(AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F", ALLOWED_HOSTS=["velo.example"]):
+        response = client.get(path, HTTP_HOST="10.1.2.3:8000")
+    assert response.status_code == status
+    assert response.json()["status"] in ("ok", "unavailable")
+
+
+def test_api_probes_still_validate_the_host(client):
+    with override_settings(ALLOWED_HOSTS=["velo.example"]):
+        response = client.get("/api/healthz", HTTP_HOST="evil.example")
+    assert response.status_code == 400
