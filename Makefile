@@ -2,10 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help install up down test logs status lint reset bench
+.PHONY: help install up down test compose-test logs status lint reset bench
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 install: ## install Debian packages (as root) and the venvs
 	@bash scripts/install.sh
@@ -30,6 +30,9 @@ lint: install ## ruff check + format check
 
 test: ## lint, all unit/integration/contract tests, then e2e against a fresh test stack
 	@bash scripts/test.sh
+
+compose-test: ## build the images, run deploy/compose.yml and tests/e2e (fault tests too) against it, remove it
+	@bash scripts/compose-test.sh
 
 bench: install ## run the benchmarks (see BENCHMARKS.md)
 	@bash bench/run.sh

@@ -20,6 +20,10 @@ case "$CMD" in
   start | stop | restart) PROC="${2:?process name}"; STACK="${3:-${STACK:-dev}}" ;;
   *) STACK="${2:-${STACK:-dev}}" ;;
 esac
+# The compose/Kubernetes names of the web services work too (tests/e2e's fault tests use them).
+case "${PROC:-}" in
+  auth | rentals) PROC="$PROC-web" ;;
+esac
 case "$STACK" in
   dev) OFF=0 ;;
   test) OFF=100 ;;
@@ -152,7 +156,8 @@ EOF
       CORS_ALLOWED_ORIGINS_REGEX AUTH_LOGIN_RATE_PER_IP AUTH_LOGIN_RATE_PER_ACCOUNT BILLING_PREFETCH \
       BILLING_BATCH_SIZE BILLING_BATCH_THREADS BILLING_CHILD_NICE \
       OUTBOX_RETENTION_HOURS IDEMPOTENCY_RETENTION_HOURS RETENTION_PRUNE_INTERVAL_SECONDS RETENTION_PRUNE_BATCH_SIZE \
-      RIDER_STATUS_CACHE_SECONDS OUTBOX_RELAY_COALESCE_SECONDS OUTBOX_VALIDATE_ON_EMIT BIKE_LIST_CACHE_SECONDS; do
+      RIDER_STATUS_CACHE_SECONDS OUTBOX_RELAY_COALESCE_SECONDS OUTBOX_VALIDATE_ON_EMIT BIKE_LIST_CACHE_SECONDS \
+      ADMIN_UI_ENABLED TRUSTED_PROXIES; do
       [[ -n "${!v:-}" ]] && printf "export %s=%q\n" "$v" "${!v}" >>"$f"
     done
     true
@@ -424,16 +429,22 @@ start_app() { # start_app PROCESS
   esac
 }
 
+app_ready() { # app_ready PROCESS: returns once a (re)started web process answers its probe
+  case "$1" in
+    auth-web) WATCH=auth-web wait_for auth-web 60 http_ok "http://127.0.0.1:$AUTH_PORT/readyz" ;;
+    rentals-web) WATCH=rentals-web wait_for rentals-web 60 http_ok "http://127.0.0.1:$RENTALS_PORT/readyz" ;;
+  esac
+}
+
 gateway_up() {
   local dir="$RUN/nginx"
   mkdir -p "$dir/tmp"
   chmod 1777 "$dir/tmp"
-  local vars
-  vars=$(grep -o '\${[A-Z_][A-Z0-9_]*}' "$ROOT/gateway/nginx.conf" | sort -u | tr '\n' ' ')
   GATEWAY_LISTEN="127.0.0.1:$GATEWAY_PORT" AUTH_UPSTREAM="127.0.0.1:$AUTH_PORT" RENTALS_UPSTREAM="127.0.0.1:$RENTALS_PORT" \
     AUTH_TOKEN_RATE="${AUTH_TOKEN_RATE:-60r/m}" AUTH_TOKEN_BURST="${AUTH_TOKEN_BURST:-30}" \
     CORS_ALLOWED_ORIGINS_REGEX="${CORS_ALLOWED_ORIGINS_REGEX:-^https?://(localhost|127\\.0\\.0\\.1)(:[0-9]+)?\$}" \
-    envsubst "$vars" <"$ROOT/gateway/nginx.conf" >"$dir/nginx.conf"
+    ADMIN_UI_ENABLED="${ADMIN_UI_ENABLED:-false}" TRUSTED_PROXIES="${TRUSTED_PROXIES:-}" \
+    sh "$ROOT/gateway/render.sh" "$ROOT/gateway/nginx.conf" "$dir" 2>>"$LOGS/gateway.log" || die "gateway config not rendered (see logs/gateway.log)"
   nginx -t -q -e stderr -p "$dir/" -c "$dir/nginx.conf" -g 'daemon off;' 2>>"$LOGS/gateway.log" || die "gateway config invalid (see logs/gateway.log)"
   if alive gateway; then
     kill -HUP "$(pid_of gateway)"   # picks up a changed gateway/nginx.conf
@@ -520,7 +531,7 @@ case "$CMD" in
     load_env; down
     rm -rf "$(pg_elsewhere)"
     rm -rf "$RUN"; log "data of the '$STACK' stack deleted" ;;
-  start) load_env; start_app "$PROC" ;;
+  start) load_env; start_app "$PROC"; app_ready "$PROC" ;;
   stop)
     load_env
     if [[ "$PROC" == rabbitmq ]] && alive rabbitmq; then
@@ -528,7 +539,7 @@ case "$CMD" in
     fi
     stop_proc "$PROC" "${SIGNAL:-TERM}"
     ;;
-  restart) load_env; stop_proc "$PROC"; start_app "$PROC" ;;
+  restart) load_env; stop_proc "$PROC"; start_app "$PROC"; app_ready "$PROC" ;;
   status) status ;;
   logs)
     status

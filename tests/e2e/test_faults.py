@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -333,3 +334,97 @@ def test_postgres_restart_under_light_load(stack, crew, fleet, gateway_url):
     assert result["problems"] == []
     # while the database was down, requests failed cleanly (no hang); afterwards they succeed again
     assert set(seen["rentals"]) | set(seen["auth"]) <= {200, 500, 502, 503, 504, "error"}
+
+
+def test_services_restarted_under_load(stack, crew, fleet):
+    """8 riders rent → finish and list bikes while rentals, then auth, then the billing worker restart.
+
+    Under compose the controller recreates the container (`up -d --force-recreate`, as an upgrade does);
+    locally the process restarts. Every rent and finish is retried with its Idempotency-Key until it gets
+    an answer, so nothing a rider did may be lost: each rental is finished and billed once. Requests
+    started after the controller reported the service healthy again must not see a 5xx.
+    """
+    riders = crew[:8]
+    station_id = fleet.station_id()
+    for rider, _ in riders:  # fresh tokens: no refresh may be due while auth is away
+        rider.expires_at = 0.0
+        assert rider.token
+    before = balances(riders)
+    known_before = {rider.id: set(rentals_by_id(rider)) for rider, _ in riders}
+    phase = {"name": "before"}
+    seen: dict[str, Counter] = {}
+    seen_lock = threading.Lock()
+    rental_ids: dict[str, list[str]] = {rider.id: [] for rider, _ in riders}
+    stop_load = threading.Event()
+
+    def call(api, method: str, path: str, **kwargs):
+        label = phase["name"]
+        try:
+            response = api.request(method, path, timeout=15, **kwargs)
+            status = response.status_code
+        except requests.RequestException:
+            response, status = None, "error"
+        with seen_lock:
+            seen.setdefault(label, Counter())[status] += 1
+        return response
+
+    def until_answered(api, method: str, path: str, **kwargs):
+        """Retries while the gateway or the service is away (503, connection errors); returns the answer."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            response = call(api, method, path, **kwargs)
+            if response is not None and response.status_code < 500:
+                return response
+            time.sleep(0.3)
+        raise AssertionError(f"{method} {path}: no answer for 120 s")
+
+    def load(rider, bike):
+        api = rider.api()
+        while not stop_load.is_set():
+            call(api, "GET", "/api/bikes?page_size=20")
+            call(api, "GET", "/api/auth/me")
+            key = {"Idempotency-Key": str(uuid.uuid4())}
+            rented = until_answered(api, "POST", "/api/rentals", json={"bike_id": bike["id"]}, headers=key)
+            assert rented.status_code == 201, f"rent: {rented.status_code} {rented.text[:300]}"
+            rental_id = rented.json()["id"]
+            rental_ids[rider.id].append(rental_id)
+            key = {"Idempotency-Key": str(uuid.uuid4())}
+            finished = until_answered(
+                api, "POST", f"/api/rentals/{rental_id}/finish", json={"station_id": station_id}, headers=key
+            )
+            assert finished.status_code == 200, f"finish: {finished.status_code} {finished.text[:300]}"
+
+    with ThreadPoolExecutor(max_workers=len(riders)) as executor:
+        futures = [executor.submit(load, rider, bike) for rider, bike in riders]
+        try:
+            time.sleep(3)
+            for service in ("rentals", "auth", "billing-worker"):
+                phase["name"] = f"{service} restarting"
+                stack("restart", service)
+                phase["name"] = f"after {service}"
+                time.sleep(5)
+        finally:
+            stop_load.set()
+            for future in futures:
+                future.result(timeout=300)
+
+    total = sum(len(ids) for ids in rental_ids.values())
+    waited = wait_all_billed(riders, rental_ids, total, timeout=240)
+    time.sleep(3)  # a duplicate charge would show up here
+    result = audit(riders, rental_ids, before)
+    untracked = {
+        rider.id: set(rentals_by_id(rider)) - known_before[rider.id] - set(rental_ids[rider.id])
+        for rider, _ in riders
+    }
+    after_healthy = {label: dict(counts) for label, counts in seen.items() if label.startswith("after")}
+    print(f"[fault] restarts under load: rentals={total} billed_in={waited:.1f}s {result['counts']} "
+          f"statuses={ {label: dict(counts) for label, counts in seen.items()} }")  # fmt: skip
+    assert total > 0
+    assert untracked == {rider.id: set() for rider, _ in riders}, "rentals the riders never heard of"
+    assert result["problems"] == []
+    assert result["counts"] == {"rentals": total, "billed": total, "charges": total, "invoices": total}
+    server_errors = {
+        label: {status: n for status, n in counts.items() if status == "error" or status >= 500}
+        for label, counts in after_healthy.items()
+    }
+    assert all(not errors for errors in server_errors.values()), server_errors
