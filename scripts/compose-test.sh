@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make compose-test: the Docker platform for real. Builds the images, starts deploy/compose.yml, runs
-# tests/e2e through its gateway (fault tests included: docker compose is their process controller, and
-# one of them recreates rentals, auth and the billing worker under load), then removes every container and
-# volume it made, also when something fails.
+# tests/e2e (fault tests included: docker compose is their process controller, and one of them
+# recreates rentals, auth and the billing worker under load) and the Postman collection through its
+# gateway, then removes every container and volume it made, also when something fails.
 #   scripts/compose-test.sh           run it
 #   scripts/compose-test.sh --check   only say whether a Docker engine can run here (exit 0) or why not (1)
 # On a machine that reaches no container registry, ../shared/containers/prepare.sh (when present) starts
@@ -126,5 +126,12 @@ if ((rc != 0)); then
   log "e2e failed (exit $rc)"
   failed_services
   exit "$rc"
+fi
+# The Postman collection (docs/postman) through newman, as in make test.
+log "Postman collection (newman) against the compose gateway"
+if ! node tools/newman/run.js; then
+  log "newman failed"
+  failed_services
+  exit 1
 fi
 log "e2e passed against compose (images $((t1 - t0)) s, start and tests $((SECONDS - t1)) s)"

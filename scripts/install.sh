@@ -15,6 +15,7 @@ command -v curl >/dev/null || need_apt+=(curl)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v setsid >/dev/null || need_apt+=(util-linux)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+command -v npm >/dev/null || need_apt+=(nodejs npm)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     log "missing Debian packages: ${need_apt[*]} (run as root, or: sudo apt-get install ${need_apt[*]})"; exit 1
@@ -59,4 +60,12 @@ for svc in auth rentals billing-worker; do
     echo "$h" >"$dir/.venv/.velo-stamp"
   fi
 done
+# newman (Postman's runner) for docs/postman, pinned by tools/newman/package-lock.json.
+newman_dir="$ROOT/tools/newman"
+newman_hash=$(sha256sum "$newman_dir/package-lock.json" | cut -c1-16)
+if ! stamp_ok "$newman_dir/node_modules" "$newman_hash"; then
+  log "newman (npm ci in tools/newman)"
+  (cd "$newman_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$newman_hash" >"$newman_dir/node_modules/.velo-stamp"
+fi
 log "dependencies in place"

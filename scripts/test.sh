@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make test: lint, every service's tests, contract tests, deployment checks, then the e2e suite
-# against a freshly started, isolated 'test' stack (ports +100, data under .run/test). Exit code is the truth.
+# make test: lint, every service's tests, contract tests, deployment checks, then the e2e suite and the
+# Postman collection (newman) against a freshly started, isolated 'test' stack (ports +100, data under
+# .run/test). Exit code is the truth.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -54,6 +55,8 @@ if $STACK apps-up "$TS"; then
     exit $rc'
   step "what the fault tests saw"
   grep -h "^\[fault\]" .run/$TS/e2e.log || echo "(no fault test output)"
+  # The Postman collection (docs/postman) through newman, with the confirmation link read from the Maildir.
+  run "postman collection (newman)" node tools/newman/run.js
 else
   failures+=("test stack services")
   tail -n 30 .run/$TS/logs/*.log
