@@ -47,7 +47,7 @@ if [[ ! -s "$RUN/bench-admin-password" ]]; then
 fi
 export ADMIN_EMAIL=admin@velo.bench ADMIN_PASSWORD="$(cat "$RUN/bench-admin-password")"
 export AUTH_REQUIRE_EMAIL_VERIFICATION=false JWT_ACCESS_TTL_SECONDS=7200
-export AUTH_LOGIN_RATE_PER_IP=1000000 AUTH_LOGIN_RATE_PER_ACCOUNT=1000000
+export AUTH_LOGIN_RATE_PER_IP=1000000 AUTH_REGISTER_RATE_PER_IP=1000000
 
 stack_ok() { curl -fsS -o /dev/null --max-time 3 http://127.0.0.1:$GW/api/readyz && \
              curl -fsS -o /dev/null --max-time 3 http://127.0.0.1:$GW/api/auth/readyz; }

@@ -34,6 +34,9 @@ export GBFS_STATUS_TTL=5
 export RESERVATION_MINUTES=0.25 RESERVATION_SWEEP_SECONDS=5
 # The e2e suite logs in 100+ riders from one address; the gateway's own limit is checked by validate-deploy.sh.
 export AUTH_TOKEN_RATE=1200r/m AUTH_TOKEN_BURST=200
+# ... and registers them (and asks for links) from that one address too: auth's per-address limits are
+# checked by its unit tests; the lockout e2e test presents other loopback addresses.
+export AUTH_REGISTER_RATE_PER_IP=100000 AUTH_RESEND_RATE_PER_IP=100000 AUTH_RESET_RATE_PER_IP=100000
 $STACK reset "$TS" >/dev/null 2>&1 || true
 trap '$STACK down "$TS" >/dev/null 2>&1 || true' EXIT
 $STACK infra-up "$TS" || { echo "test stack infrastructure failed to start"; exit 1; }

@@ -21,11 +21,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 PROBLEM_JSON = "application/problem+json"
 REQUEST_TIMEOUT = 30
@@ -286,12 +288,72 @@ class Maildir:
 VERIFY_LINK = re.compile(r"https?://[^\s<>\"']+/api/auth/verify\?token=[^\s<>\"']+")
 
 
+RESET_LINK = re.compile(r"https?://[^\s<>\"']+/api/auth/password/reset/confirm\?token=[^\s<>\"']+")
+
+
+def reset_link(body: str) -> str:
+    """The password-reset link of a mail body, as written (PUBLIC_BASE_URL is its host)."""
+    match = RESET_LINK.search(body)
+    assert match, f"no reset link in mail body: {body[:500]}"
+    return match.group(0)
+
+
 def confirmation_path(body: str) -> str:
     """The path+query of the confirmation link (the host is whatever PUBLIC_BASE_URL says)."""
     match = VERIFY_LINK.search(body)
     assert match, f"no confirmation link in mail body: {body[:500]}"
     parts = urlsplit(match.group(0))
     return f"{parts.path}?{parts.query}"
+
+
+# --------------------------------------------------------------------------------------------- browser-ish
+
+
+class HtmlForm(HTMLParser):
+    """The first <form> of a page: its action, method and named fields (what a browser would submit)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.method = "get"
+        self.fields: dict[str, str] = {}
+        self._in_form = self._done = False
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "form" and not self._done:
+            self._in_form, self.action, self.method = (
+                True,
+                values.get("action", ""),
+                values.get("method", "get"),
+            )
+        elif tag == "input" and self._in_form and values.get("name"):
+            self.fields[values["name"]] = values.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._in_form:
+            self._in_form, self._done = False, True
+
+
+class _SourceAddressAdapter(HTTPAdapter):
+    def __init__(self, source_address: str) -> None:
+        self.source_address = source_address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.source_address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def session_from(source_address: str) -> requests.Session:
+    """A client whose TCP connections leave from `source_address` (e.g. 127.0.0.2: on Linux every
+    127.0.0.0/8 address is the loopback, so a local gateway sees each as another client)."""
+    session = requests.Session()
+    adapter = _SourceAddressAdapter(source_address)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 # --------------------------------------------------------------------------------------------- webhook

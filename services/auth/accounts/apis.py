@@ -1,21 +1,28 @@
 """HTTP for accounts: each view validates input, calls one service or selector, serializes."""
 
-from core.exceptions import NotFound
+from core.client_ip import client_ip_get
+from core.exceptions import ApplicationError, NotFound, TokenInvalid, ValidationFailed
 from core.openapi import problem_responses
 from core.pagination import StableCursorPagination
 from core.serializers import StrictInputSerializer
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from tokens.permissions import HasAdminRole
 
+from accounts.emails import RESET_PATH
 from accounts.selectors import user_get, user_list
 from accounts.services import (
     user_email_verify,
     user_password_change,
+    user_password_reset_confirm,
+    user_password_reset_request,
     user_profile_update,
     user_register,
     user_set_active,
@@ -53,14 +60,18 @@ class RegisterApi(_Public):
     @extend_schema(
         operation_id="register",
         request=InputSerializer,
-        responses={201: UserOutputSerializer, **problem_responses(400, 409, 415, 429)},
+        description=(
+            "Answers 201 with the same body shape whether or not the address already has an account "
+            "(then the body describes no stored account and its owner gets a mail instead)."
+        ),
+        responses={201: UserOutputSerializer, **problem_responses(400, 415, 429)},
         auth=[],
         tags=["accounts"],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_register(**serializer.validated_data)
+        user = user_register(**serializer.validated_data, client_ip=client_ip_get(request=request))
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -115,7 +126,9 @@ class VerifyResendApi(_Public):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user_verification_resend(email=serializer.validated_data["email"])
+        user_verification_resend(
+            email=serializer.validated_data["email"], client_ip=client_ip_get(request=request)
+        )
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -162,15 +175,138 @@ class PasswordChangeApi(APIView):
         request=InputSerializer,
         responses={
             204: OpenApiResponse(description="Changed; every refresh token of the user is revoked"),
-            **problem_responses(400, 401, 415),
+            **problem_responses(400, 401, 415, 429),
         },
         tags=["accounts"],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user_password_change(user=request.user, **serializer.validated_data)
+        user_password_change(
+            user=request.user, **serializer.validated_data, client_ip=client_ip_get(request=request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetApi(_Public):
+    class InputSerializer(StrictInputSerializer):
+        email = serializers.EmailField(max_length=254)
+
+        class Meta:
+            ref_name = "PasswordResetInput"
+
+    class OutputSerializer(serializers.Serializer):
+        status = serializers.CharField()
+        detail = serializers.CharField()
+
+        class Meta:
+            ref_name = "PasswordResetAccepted"
+
+    ACCEPTED = {
+        "status": "accepted",
+        "detail": "If the address belongs to an account, a reset link is on its way; it works once "
+        "and expires soon.",
+    }
+
+    @extend_schema(
+        operation_id="password_reset",
+        request=InputSerializer,
+        description="Always 202 with the same body, whether or not the address has an account.",
+        responses={202: OutputSerializer, **problem_responses(400, 415, 429)},
+        auth=[],
+        tags=["accounts"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_password_reset_request(
+            email=serializer.validated_data["email"], client_ip=client_ip_get(request=request)
+        )
+        return Response(self.OutputSerializer(self.ACCEPTED).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmApi(_Public):
+    """JSON for apps (POST → 204); the mailed link opens an HTML form here (GET) that posts back as
+    a form. The HTML side answers like a Django form: 200 with the page, errors shown on it."""
+
+    parser_classes = (JSONParser, FormParser)
+
+    class InputSerializer(StrictInputSerializer):
+        token = serializers.CharField(max_length=2048)
+        new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+        class Meta:
+            ref_name = "PasswordResetConfirmInput"
+
+    class FilterSerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=2048)
+
+    @staticmethod
+    def _page(request: Request, **context) -> HttpResponse:
+        context.setdefault("action", RESET_PATH)
+        response = HttpResponse(
+            render_to_string("accounts/password_reset_confirm.html", context, request=request._request),
+            content_type="text/html; charset=utf-8",
+        )
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        )
+        return response
+
+    @extend_schema(
+        operation_id="password_reset_form",
+        parameters=[OpenApiParameter("token", str, required=True, description="Token from the reset mail")],
+        responses={
+            (200, "text/html"): OpenApiResponse(description="A form to choose the new password"),
+            **problem_responses(400),
+        },
+        auth=[],
+        tags=["accounts"],
+    )
+    def get(self, request: Request) -> HttpResponse:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return self._page(request, token=filters.validated_data["token"], show_form=True)
+
+    @extend_schema(
+        operation_id="password_reset_confirm",
+        request={"application/json": InputSerializer},
+        responses={
+            204: OpenApiResponse(description="Password set; every refresh token of the user is revoked"),
+            **problem_responses(400, 415),
+        },
+        auth=[],
+        tags=["accounts"],
+    )
+    def post(self, request: Request) -> Response | HttpResponse:
+        if request.content_type.startswith("application/x-www-form-urlencoded"):
+            return self._form_post(request)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_password_reset_confirm(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _form_post(self, request: Request) -> HttpResponse:
+        token = str(request.data.get("token", ""))[:2048]
+        password = str(request.data.get("new_password", ""))
+        if not token:
+            return self._page(request, errors=["The link is incomplete."], show_form=False)
+        if not password or password != request.data.get("new_password_again"):
+            return self._page(request, token=token, show_form=True, errors=["The two passwords differ."])
+        if len(password) > 128:
+            return self._page(request, token=token, show_form=True, errors=["The password is too long."])
+        try:
+            user_password_reset_confirm(token=token, new_password=password)
+        except TokenInvalid as exc:
+            return self._page(request, errors=[exc.detail], show_form=False)
+        except ValidationFailed as exc:
+            messages = [m for field in (exc.errors or {}).values() for m in field] or [exc.detail]
+            return self._page(request, token=token, show_form=True, errors=messages)
+        except ApplicationError as exc:
+            return self._page(request, errors=[exc.detail], show_form=False)
+        return self._page(request, done=True)
 
 
 class UserListApi(APIView):

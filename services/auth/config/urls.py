@@ -1,4 +1,5 @@
 from core.apis import HealthzApi, ProbeHealthzApi, ProbeReadyzApi, ReadyzApi
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView
@@ -18,8 +19,10 @@ urlpatterns = [
     path("api/auth/", include(("accounts.urls", "accounts"), namespace="accounts")),
     path("api/auth/", include(("tokens.urls", "tokens"), namespace="tokens")),
     path("api/auth/schema", SpectacularJSONAPIView.as_view(), name="schema"),
-    path("api/auth/admin/", admin.site.urls),
 ]
+# Off by default: the admin is not routed at all (404), whatever the gateway or ingress forwards.
+if settings.ADMIN_UI_ENABLED:
+    urlpatterns.append(path("api/auth/admin/", admin.site.urls))
 
 handler400 = "core.exception_handlers.handler400"
 handler403 = "core.exception_handlers.handler403"

@@ -1,8 +1,11 @@
 """Rate limits enforced in PostgreSQL, so every web worker process and thread shares the same counters.
 
-An attempt is reserved *before* it is evaluated (atomic UPSERT … RETURNING count); there is no
-check-then-act window. Callers refund the reservation when an attempt should not count (a successful
-login), so only failures use up the budget.
+Two kinds, both claimed *before* the attempt is evaluated with one atomic UPSERT (no check-then-act):
+- fixed windows (`rate_limit_reserve`): at most `limit` attempts of a key per window; callers refund
+  the reservation when an attempt should not count (a successful login), so only failures use it up;
+- growing delays (`throttle_claim`): each claim counts as a failure of the key and, past a number of
+  free failures, sets a doubling wait before the next claim may succeed; `throttle_clear` after a
+  success forgets the key. Concurrent claims of one key are serialised by its row lock.
 """
 
 import hashlib
@@ -14,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection
 
 from core.exceptions import RateLimited
-from core.models import RateLimitCounter
+from core.models import FailureThrottle, RateLimitCounter
 
 _UPSERT = f"""
 INSERT INTO {RateLimitCounter._meta.db_table} (scope, key_hash, window_start, count)
@@ -28,6 +31,30 @@ _REFUND = f"""
 UPDATE {RateLimitCounter._meta.db_table} SET count = GREATEST(count - 1, 0)
 WHERE scope = %s AND key_hash = %s AND window_start = %s
 """  # noqa: S608
+
+
+_THROTTLE = FailureThrottle._meta.db_table
+# The new failure count is written out twice (SET cannot read a sibling assignment); the WHERE makes a
+# claim during a delay change nothing and return no row.
+_NEW_FAILURES = "(CASE WHEN t.last_failure_at < %(reset_before)s THEN 1 ELSE t.failures + 1 END)"
+_DELAY = (
+    "(CASE WHEN {f} <= %(free)s THEN 0 "
+    "ELSE LEAST(%(max)s, %(base)s * power(2, LEAST({f} - %(free)s - 1, 30))) END)"
+)
+_CLAIM = f"""
+INSERT INTO {_THROTTLE} AS t (scope, key_hash, failures, last_failure_at, next_allowed_at)
+VALUES (%(scope)s, %(key)s, 1, %(now)s,
+        %(now)s + make_interval(secs => {_DELAY.format(f="1")}))
+ON CONFLICT (scope, key_hash) DO UPDATE SET
+    failures = {_NEW_FAILURES},
+    last_failure_at = %(now)s,
+    next_allowed_at = %(now)s + make_interval(secs => {_DELAY.format(f=_NEW_FAILURES)})
+WHERE t.next_allowed_at <= %(now)s
+RETURNING t.failures
+"""  # noqa: S608  (table name is a constant, values are parameters)
+
+_NEXT_ALLOWED = f"SELECT next_allowed_at FROM {_THROTTLE} WHERE scope = %s AND key_hash = %s"  # noqa: S608
+_CLEAR = f"DELETE FROM {_THROTTLE} WHERE scope = %s AND key_hash = %s"  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -68,3 +95,49 @@ def rate_limit_reserve(
 def rate_limit_refund(*, reservation: Reservation) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_REFUND, [reservation.scope, reservation.key_hash, reservation.window_start])
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    free_failures: int
+    base_delay_seconds: int
+    max_delay_seconds: int
+    reset_after_seconds: int
+
+
+def throttle_claim(*, scope: str, key: str, policy: ThrottlePolicy, now: datetime | None = None) -> int:
+    """Count one attempt of `key` as a failure; raise RateLimited while the key's delay runs.
+
+    Returns the key's failure count including this attempt. Call throttle_clear once it succeeded.
+    """
+    now = now or datetime.now(tz=UTC)
+    key_hash = _key_hash(key)
+    params = {
+        "scope": scope,
+        "key": key_hash,
+        "now": now,
+        "reset_before": now - timedelta(seconds=policy.reset_after_seconds),
+        "free": policy.free_failures,
+        "base": policy.base_delay_seconds,
+        "max": policy.max_delay_seconds,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM, params)
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(_NEXT_ALLOWED, [scope, key_hash])
+            found = cursor.fetchone()
+    if random.random() < 0.01:  # occasional cleanup of keys whose failures are forgotten anyway
+        FailureThrottle.objects.filter(
+            last_failure_at__lt=now - timedelta(seconds=max(policy.reset_after_seconds, 86_400)),
+            next_allowed_at__lt=now,
+        ).delete()
+    if row is None:
+        wait = (found[0] - now).total_seconds() if found else 1
+        raise RateLimited(retry_after=math.ceil(wait))
+    return row[0]
+
+
+def throttle_clear(*, scope: str, key: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_CLEAR, [scope, _key_hash(key)])

@@ -7,8 +7,21 @@ from datetime import UTC, datetime, timedelta
 
 from accounts.models import User
 from accounts.selectors import email_normalize, user_get_by_email
-from core.exceptions import AccountDisabled, EmailNotVerified, InvalidCredentials, TokenInvalid
-from core.ratelimit import rate_limit_refund, rate_limit_reserve
+from core.exceptions import (
+    AccountDisabled,
+    EmailNotVerified,
+    InvalidCredentials,
+    RateLimited,
+    TokenInvalid,
+)
+from core.ratelimit import (
+    Reservation,
+    ThrottlePolicy,
+    rate_limit_refund,
+    rate_limit_reserve,
+    throttle_claim,
+    throttle_clear,
+)
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -22,6 +35,7 @@ logger = logging.getLogger(__name__)
 REVOKED_REUSE = "reuse-detected"
 REVOKED_LOGOUT = "logout"
 REVOKED_PASSWORD = "password-changed"
+REVOKED_PASSWORD_RESET = "password-reset"
 REVOKED_DISABLED = "account-disabled"
 
 
@@ -61,30 +75,63 @@ def token_pair_issue(*, user: User) -> TokenPair:
     return _pair(user=user, refresh=_refresh_token_create(family=family))
 
 
-def token_obtain(*, email: str, password: str, client_ip: str) -> TokenPair:
-    """Password login. Failed attempts count against the IP and the account; success refunds them."""
-    window = settings.AUTH_LOGIN_RATE_WINDOW_SECONDS
+def login_throttle_policy() -> ThrottlePolicy:
+    return ThrottlePolicy(
+        free_failures=settings.AUTH_LOGIN_FREE_FAILURES,
+        base_delay_seconds=settings.AUTH_LOGIN_DELAY_BASE_SECONDS,
+        max_delay_seconds=settings.AUTH_LOGIN_DELAY_MAX_SECONDS,
+        reset_after_seconds=settings.AUTH_LOGIN_FAILURE_RESET_SECONDS,
+    )
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    ip_slot: Reservation
+    pair_key: str
+
+
+def login_attempt_begin(*, email: str, client_ip: str) -> LoginAttempt:
+    """Claim one password check for (email, client address); raises RateLimited (with Retry-After).
+
+    The address's ceiling over all emails is reserved first; the (email, address) pair then gets a
+    growing delay after its free failures. Nothing is keyed by the email alone: an attacker elsewhere
+    cannot make the owner wait. A refused pair gives the address's slot back (no password was tried).
+    """
     ip_slot = rate_limit_reserve(
-        scope="login-ip", key=client_ip, limit=settings.AUTH_LOGIN_RATE_PER_IP, window_seconds=window
+        scope="login-ip",
+        key=client_ip,
+        limit=settings.AUTH_LOGIN_RATE_PER_IP,
+        window_seconds=settings.AUTH_LOGIN_RATE_WINDOW_SECONDS,
     )
-    account_slot = rate_limit_reserve(
-        scope="login-account",
-        key=email_normalize(email=email),
-        limit=settings.AUTH_LOGIN_RATE_PER_ACCOUNT,
-        window_seconds=window,
-    )
+    pair_key = f"{email_normalize(email=email)}|{client_ip}"
+    try:
+        throttle_claim(scope="login-pair", key=pair_key, policy=login_throttle_policy())
+    except RateLimited:
+        rate_limit_refund(reservation=ip_slot)
+        raise
+    return LoginAttempt(ip_slot=ip_slot, pair_key=pair_key)
+
+
+def login_attempt_succeeded(*, attempt: LoginAttempt) -> None:
+    """The password was right: the attempt does not count, and the pair's failures are forgotten."""
+    rate_limit_refund(reservation=attempt.ip_slot)
+    throttle_clear(scope="login-pair", key=attempt.pair_key)
+
+
+def token_obtain(*, email: str, password: str, client_ip: str) -> TokenPair:
+    """Password login, throttled per (email, client address) and per address (login_attempt_begin)."""
+    attempt = login_attempt_begin(email=email, client_ip=client_ip)
     user = user_get_by_email(email=email)
     if user is None:
         make_password(password)  # same cost as a real check: no account enumeration by timing
         raise InvalidCredentials()
     if not user.check_password(password):
         raise InvalidCredentials()
+    login_attempt_succeeded(attempt=attempt)
     if not user.is_active:
         raise AccountDisabled()
     if settings.AUTH_REQUIRE_EMAIL_VERIFICATION and not user.email_verified:
         raise EmailNotVerified()
-    rate_limit_refund(reservation=ip_slot)
-    rate_limit_refund(reservation=account_slot)
     return token_pair_issue(user=user)
 
 

@@ -26,7 +26,7 @@ def test_ensure_admin_without_env_is_a_noop(monkeypatch):
 def test_ensure_admin_creates_then_keeps_the_admin(monkeypatch, api_client):
     monkeypatch.setenv("ADMIN_EMAIL", "root@example.com")
     monkeypatch.setenv("ADMIN_PASSWORD", "operator-password-1")
-    for expected in ("created", "up to date"):
+    for expected in ("created", "left unchanged"):
         out = StringIO()
         call_command("ensure_admin", stdout=out)
         assert expected in out.getvalue()
@@ -37,6 +37,29 @@ def test_ensure_admin_creates_then_keeps_the_admin(monkeypatch, api_client):
     assert token.status_code == 200
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.json()['access']}")
     assert api_client.get("/api/auth/me").json()["roles"] == ["rider", "admin"]
+
+
+@pytest.mark.django_db
+def test_ensure_admin_never_reenables_or_repromotes(monkeypatch):
+    monkeypatch.setenv("ADMIN_EMAIL", "root@example.com")
+    monkeypatch.setenv("ADMIN_PASSWORD", "operator-password-1")
+    call_command("ensure_admin", stdout=StringIO())
+    User.objects.update(is_active=False, is_staff=False, is_superuser=False)
+    monkeypatch.setenv("ADMIN_PASSWORD", "another-password-2")
+    call_command("ensure_admin", stdout=StringIO())
+    user = User.objects.get()
+    assert (user.is_active, user.is_staff, user.is_superuser) == (False, False, False)
+    assert user.check_password("operator-password-1")
+
+
+@pytest.mark.django_db
+def test_ensure_admin_without_password_creates_an_account_to_reset(monkeypatch):
+    monkeypatch.setenv("ADMIN_EMAIL", "root@example.com")
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    out = StringIO()
+    call_command("ensure_admin", stdout=out)
+    assert "password reset" in out.getvalue()
+    assert not User.objects.get().has_usable_password()
 
 
 def test_production_settings_hash_passwords_with_argon2():

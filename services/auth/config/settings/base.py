@@ -17,7 +17,7 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", PUBLIC_BASE_URL)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_config.VeloAdminConfig",  # django.contrib.admin with the throttled login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -34,6 +34,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "core.probes.ProbeMiddleware",
+    "core.middleware.SecureCookiesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -165,12 +166,41 @@ SIMPLE_JWT = {
 # --- auth service behaviour ------------------------------------------------------------------------
 AUTH_REQUIRE_EMAIL_VERIFICATION = env_bool("AUTH_REQUIRE_EMAIL_VERIFICATION", True)
 AUTH_EMAIL_VERIFICATION_TTL_SECONDS = env_int("AUTH_EMAIL_VERIFICATION_TTL_SECONDS", 172_800)
-# Failed logins counted per client IP and per submitted email in fixed windows (PostgreSQL counters).
+# Who may tell us the client address: X-Real-IP counts only from a TCP peer in these networks (the
+# gateway). Local stack: nginx on the same host. Containers: the gateway's own address or subnet.
+GATEWAY_ADDRESSES = env_list("GATEWAY_ADDRESSES", "127.0.0.1/32,::1/128")
+# Login throttling (OWASP Authentication Cheat Sheet): failures are counted per (email, client address);
+# after AUTH_LOGIN_FREE_FAILURES each further attempt from that address for that email must wait a
+# doubling delay (AUTH_LOGIN_DELAY_BASE_SECONDS, 2x, 4x … up to AUTH_LOGIN_DELAY_MAX_SECONDS); the
+# count starts over after a success or AUTH_LOGIN_FAILURE_RESET_SECONDS without a failure. An address
+# also has a ceiling of AUTH_LOGIN_RATE_PER_IP failures per AUTH_LOGIN_RATE_WINDOW_SECONDS over all
+# emails. Nothing is counted per account alone, so others' failures never lock the owner out.
+AUTH_LOGIN_FREE_FAILURES = env_int("AUTH_LOGIN_FREE_FAILURES", 5)
+AUTH_LOGIN_DELAY_BASE_SECONDS = env_int("AUTH_LOGIN_DELAY_BASE_SECONDS", 2)
+AUTH_LOGIN_DELAY_MAX_SECONDS = env_int("AUTH_LOGIN_DELAY_MAX_SECONDS", 900)
+AUTH_LOGIN_FAILURE_RESET_SECONDS = env_int("AUTH_LOGIN_FAILURE_RESET_SECONDS", 3600)
 AUTH_LOGIN_RATE_PER_IP = env_int("AUTH_LOGIN_RATE_PER_IP", 30)
-AUTH_LOGIN_RATE_PER_ACCOUNT = env_int("AUTH_LOGIN_RATE_PER_ACCOUNT", 10)
 AUTH_LOGIN_RATE_WINDOW_SECONDS = env_int("AUTH_LOGIN_RATE_WINDOW_SECONDS", 300)
-# Verification resends per submitted email per window.
+# Per client address, per AUTH_ADDRESS_RATE_WINDOW_SECONDS: registrations, confirmation resends,
+# password-reset requests and failed password changes.
+AUTH_ADDRESS_RATE_WINDOW_SECONDS = env_int("AUTH_ADDRESS_RATE_WINDOW_SECONDS", 3600)
+AUTH_REGISTER_RATE_PER_IP = env_int("AUTH_REGISTER_RATE_PER_IP", 20)
+AUTH_RESEND_RATE_PER_IP = env_int("AUTH_RESEND_RATE_PER_IP", 20)
+AUTH_RESET_RATE_PER_IP = env_int("AUTH_RESET_RATE_PER_IP", 20)
+AUTH_PASSWORD_CHANGE_RATE_PER_IP = env_int("AUTH_PASSWORD_CHANGE_RATE_PER_IP", 20)
+# Per account (submitted email / signed-in user), per AUTH_LOGIN_RATE_WINDOW_SECONDS: confirmation
+# resends (429 beyond), mails about reset requests and register attempts (silently not sent beyond, so
+# the answer never tells whether the address has an account) and failed password changes (429 beyond).
 AUTH_RESEND_RATE_PER_ACCOUNT = env_int("AUTH_RESEND_RATE_PER_ACCOUNT", 5)
+AUTH_ACCOUNT_MAIL_RATE_PER_ACCOUNT = env_int("AUTH_ACCOUNT_MAIL_RATE_PER_ACCOUNT", 5)
+AUTH_PASSWORD_CHANGE_RATE_PER_ACCOUNT = env_int("AUTH_PASSWORD_CHANGE_RATE_PER_ACCOUNT", 5)
+# Password reset links (single use: they carry a fingerprint of the current password hash).
+PASSWORD_RESET_TTL_SECONDS = env_int("PASSWORD_RESET_TTL_SECONDS", 3600)
+# Account mails leave from a background thread of the web process, so an answer takes the same time
+# whether a mail was sent or not (no account enumeration by timing). Tests send synchronously.
+AUTH_MAIL_ASYNC = env_bool("AUTH_MAIL_ASYNC", True)
+# The Django admin (/api/auth/admin/) is routed only when enabled; its login is throttled like logins.
+ADMIN_UI_ENABLED = env_bool("ADMIN_UI_ENABLED", False)
 
 # --- events ----------------------------------------------------------------------------------------
 AMQP_URL = env_str("AMQP_URL", "amqp://guest:guest@127.0.0.1:5673/%2F")

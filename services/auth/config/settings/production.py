@@ -15,7 +15,12 @@ STORAGES = {
 }
 # A missing manifest entry falls back to the plain name instead of failing the admin pages.
 WHITENOISE_MANIFEST_STRICT = False
+# https as the client saw it: the gateway passes X-Forwarded-Proto on only from proxies it trusts
+# (TRUSTED_PROXIES) and otherwise sets its own scheme, so the header cannot be chosen by a client.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Session and CSRF cookies (the Django admin only) are marked Secure on every https request
+# (core.middleware.SecureCookiesMiddleware); set these to true to mark them Secure on plain http too.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)

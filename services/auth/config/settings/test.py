@@ -11,3 +11,5 @@ PUBLIC_BASE_URL = "http://gateway.test"
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 LOGGING["loggers"]["django"]["level"] = "ERROR"  # noqa: F405
+AUTH_MAIL_ASYNC = False  # mail.outbox holds a message as soon as the service returns
+ADMIN_UI_ENABLED = True  # the admin's own tests; test_admin_routing checks the default (off)

@@ -89,3 +89,14 @@ def test_password_change_requires_a_token(api_client, db):
         "/api/auth/password", {"old_password": "a", "new_password": "b"}, format="json"
     )
     assert_problem(response, 401, "not-authenticated")
+
+
+def test_password_change_attempts_are_limited(make_user, client_for, settings):
+    settings.AUTH_PASSWORD_CHANGE_RATE_PER_ACCOUNT = 2
+    client = client_for(make_user())
+    wrong = {"old_password": "not-my-password", "new_password": "whatever-else-99"}
+    for _ in range(2):
+        assert client.post("/api/auth/password", wrong, format="json").status_code == 400
+    response = client.post("/api/auth/password", wrong, format="json")
+    assert_problem(response, 429, "rate-limited")
+    assert int(response["Retry-After"]) >= 1

@@ -37,13 +37,31 @@ def test_register_creates_unverified_account_and_sends_link(api_client, contract
     assert event.payload["data"]["user_id"] == body["id"]
 
 
-def test_duplicate_email_differing_only_in_case_is_409(api_client):
-    assert api_client.post(URL, GOOD, format="json").status_code == 201
-    response = api_client.post(URL, {**GOOD, "email": "ADA@EXAMPLE.COM"}, format="json")
-    body = assert_problem(response, 409, "conflict")
-    assert "ADA@EXAMPLE.COM" not in body["detail"]
+def test_an_existing_address_gets_the_same_answer_and_its_owner_a_mail(api_client):
+    first = api_client.post(URL, GOOD, format="json")
+    second = api_client.post(URL, {**GOOD, "email": "ADA@EXAMPLE.COM"}, format="json")
+    assert second.status_code == first.status_code == 201
+    assert second["Content-Type"] == first["Content-Type"]
+    body = second.json()
+    assert body.keys() == first.json().keys()
+    assert body["id"] != first.json()["id"] and body["email_verified"] is False
+    assert body["email"] == "ADA@example.com"  # as submitted, like a new account
     assert User.objects.count() == 1
     assert OutboxEvent.objects.filter(event_type="user.registered").count() == 1
+    assert mail.outbox[-1].subject == "Someone tried to register with your address"
+    assert mail.outbox[-1].to == ["Ada@example.com"]
+    assert "token=" not in mail.outbox[-1].body
+
+
+def test_register_is_limited_per_client_address(api_client, settings):
+    settings.AUTH_REGISTER_RATE_PER_IP = 1
+    assert api_client.post(URL, GOOD, format="json", HTTP_X_REAL_IP="198.51.100.3").status_code == 201
+    response = api_client.post(
+        URL, {**GOOD, "email": "b@example.com"}, format="json", HTTP_X_REAL_IP="198.51.100.3"
+    )
+    assert_problem(response, 429, "rate-limited")
+    assert int(response["Retry-After"]) >= 1
+    assert not User.objects.filter(email="b@example.com").exists()
 
 
 @pytest.mark.parametrize(

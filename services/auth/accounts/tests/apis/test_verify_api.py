@@ -92,3 +92,13 @@ def test_resend_validates_and_is_rate_limited(api_client, settings):
     response = api_client.post("/api/auth/verify/resend", {"email": "a@example.com"}, format="json")
     assert_problem(response, 429, "rate-limited")
     assert int(response["Retry-After"]) >= 1
+
+
+def test_resend_is_limited_per_client_address(api_client, settings):
+    settings.AUTH_RESEND_RATE_PER_IP = 2
+    for n in range(2):
+        response = api_client.post("/api/auth/verify/resend", {"email": f"a{n}@example.com"}, format="json")
+        assert response.status_code == 202
+    response = api_client.post("/api/auth/verify/resend", {"email": "a9@example.com"}, format="json")
+    assert_problem(response, 429, "rate-limited")
+    assert int(response["Retry-After"]) >= 1

@@ -32,7 +32,10 @@ def test_one_relay_pass_delivers_contract_valid_events(contract_validate):
         channel.queue_bind(queue=queue, exchange="auth.events", routing_key="user.*")
 
         user = user_register(
-            name="Relay Test", email=f"relay-{uuid.uuid4().hex[:8]}@example.com", password="relay-pass-word-1"
+            name="Relay Test",
+            email=f"relay-{uuid.uuid4().hex[:8]}@example.com",
+            password="relay-pass-word-1",
+            client_ip="192.0.2.1",
         )
         user_set_active(user_id=user.id, is_active=False)
         user_set_active(user_id=user.id, is_active=True)
@@ -134,6 +137,7 @@ def test_relay_is_woken_by_notify_instead_of_waiting_for_its_poll():
             name="Notify Test",
             email=f"notify-{uuid.uuid4().hex[:8]}@example.com",
             password="relay-pass-word-1",
+            client_ip="192.0.2.1",
         )
         body = None
         deadline = time.monotonic() + 30

@@ -30,14 +30,18 @@ def test_obtain_refuses_bad_password_and_unverified(make_user):
         token_obtain(email=user.email, password=PASSWORD, client_ip="192.0.2.1")
 
 
-def test_obtain_rate_limit(make_user, settings):
-    settings.AUTH_LOGIN_RATE_PER_ACCOUNT = 1
+def test_obtain_delays_a_failing_pair_not_the_account(make_user, settings):
+    settings.AUTH_LOGIN_FREE_FAILURES = 1
     user = make_user()
     with pytest.raises(InvalidCredentials):
         token_obtain(email=user.email, password="bad-bad-bad-1", client_ip="192.0.2.1")
+    with pytest.raises(InvalidCredentials):  # the second failure starts a delay for this pair
+        token_obtain(email=user.email, password="bad-bad-bad-1", client_ip="192.0.2.1")
     with pytest.raises(RateLimited) as caught:
-        token_obtain(email=user.email, password="bad-bad-bad-1", client_ip="192.0.2.2")
+        token_obtain(email=user.email, password=PASSWORD, client_ip="192.0.2.1")
     assert caught.value.headers["Retry-After"] == str(caught.value.retry_after)
+    # The owner at another address is not affected.
+    assert token_obtain(email=user.email, password=PASSWORD, client_ip="192.0.2.2").access
 
 
 def test_refresh_keeps_the_family_and_marks_the_old_token_rotated(make_user):
