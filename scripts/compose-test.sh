@@ -55,6 +55,12 @@ export PUBLIC_HOSTS="localhost,127.0.0.1,$HOST"
 # status feeds are at most 5 s old, and 100+ riders may log in from one address.
 export RESERVATION_MINUTES=0.25 RESERVATION_SWEEP_SECONDS=5 GBFS_STATUS_TTL=5
 export AUTH_TOKEN_RATE=1200r/m AUTH_TOKEN_BURST=200
+export AUTH_REGISTER_RATE_PER_IP=100000 AUTH_RESEND_RATE_PER_IP=100000 AUTH_RESET_RATE_PER_IP=100000
+# A network of its own beside a `velo` project on the default 172.30.80.0/24.
+export VELO_SUBNET=172.30.81.0/24 VELO_GATEWAY_ADDRESS=172.30.81.80
+# Published ports reach nginx from the bridge's address whatever the client's: tests that need two client
+# addresses skip (tests/e2e/README.md).
+export E2E_CLIENTS_SHARE_ONE_ADDRESS=1
 export ADMIN_EMAIL=admin@velo.example
 RUN="$ROOT/.run/compose-test"
 rm -rf "$RUN"; mkdir -p "$RUN"

@@ -4,6 +4,7 @@ account enumeration by register. Black-box, through the gateway only."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import random
 import secrets
 import uuid
@@ -101,6 +102,8 @@ def test_register_with_an_existing_address_answers_like_a_new_one(gateway_url, r
 
 
 def _loopback_client_addresses(gateway_url: str) -> tuple[str, str]:
+    if os.environ.get("E2E_CLIENTS_SHARE_ONE_ADDRESS"):
+        pytest.skip("the gateway sees every client of this suite as one address (published Docker port)")
     host = urlsplit(gateway_url).hostname or ""
     try:
         if not ipaddress.ip_address(host).is_loopback:
