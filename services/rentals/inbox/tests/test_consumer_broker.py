@@ -56,9 +56,9 @@ def test_consumer_applies_invoice_once_and_dead_letters_garbage(tariff, station,
         bike=bike,
         bike_number=bike.number,
         status="finished",
-        started_at=ended - dt.timedelta(minutes=20),
+        started_at=ended - dt.timedelta(seconds=1390),
         ended_at=ended,
-        duration_seconds=1200,
+        duration_seconds=1390,  # the example invoice's 700 with the conftest tariff
         tariff=tariff,
         tariff_snapshot=tariff.snapshot(),
     )

@@ -23,10 +23,19 @@ def _encode(message: dict) -> bytes:
     return json.dumps(message).encode()
 
 
+def _cost(duration_seconds: int) -> int:
+    """What the conftest tariff (100 + 25 per started minute, cap 2000 a day) charges."""
+    return 100 + -(-duration_seconds // 60) * 25
+
+
 @pytest.fixture
 def finished_rental_for(tariff, station):
     def _make(
-        *, rental_id: uuid.UUID, user_id: uuid.UUID, ended_ago: dt.timedelta = dt.timedelta(minutes=10)
+        *,
+        rental_id: uuid.UUID,
+        user_id: uuid.UUID,
+        ended_ago: dt.timedelta = dt.timedelta(minutes=10),
+        duration_seconds: int = 1390,  # the contract examples' ride: 700 with the conftest tariff
     ):
         bike = Bike.objects.create(number=f"B-{uuid.uuid4().hex[:6]}", model="m", station=station)
         ended = timezone.now() - ended_ago
@@ -38,9 +47,9 @@ def finished_rental_for(tariff, station):
             bike=bike,
             bike_number=bike.number,
             status="finished",
-            started_at=ended - dt.timedelta(minutes=23),
+            started_at=ended - dt.timedelta(seconds=duration_seconds),
             ended_at=ended,
-            duration_seconds=23 * 60,
+            duration_seconds=duration_seconds,
             tariff=tariff,
             tariff_snapshot=tariff.snapshot(),
         )
@@ -225,18 +234,20 @@ def test_a_batch_applies_each_invoice_once_and_dead_letters_only_the_unappliable
     invoices = []
     for index, rider in enumerate(riders * 2):  # two rentals per rider, in mixed order
         rental_id = uuid.uuid4()
-        finished_rental_for(rental_id=rental_id, user_id=rider)
-        invoices.append(_invoice_for(example, rental_id=rental_id, user_id=rider, amount=100 + index))
-    unknown = _invoice_for(example, rental_id=uuid.uuid4(), user_id=riders[0], amount=5)
+        finished_rental_for(rental_id=rental_id, user_id=rider, duration_seconds=60 * (index + 1))
+        invoices.append(
+            _invoice_for(example, rental_id=rental_id, user_id=rider, amount=_cost(60 * (index + 1)))
+        )
+    unknown = _invoice_for(example, rental_id=uuid.uuid4(), user_id=riders[0], amount=125)
     foreign = _invoice_for(example, rental_id=uuid.UUID(invoices[1]["data"]["rental_id"]),
-                           user_id=uuid.uuid4(), amount=5)  # fmt: skip
+                           user_id=uuid.uuid4(), amount=150)  # fmt: skip
     bodies = [_encode(m) for m in [invoices[0], unknown, *invoices[1:], foreign, invoices[0]]] + [b"{garbage"]
     outcomes = handle_batch(bodies)
     assert outcomes == [Outcome.ACK, Outcome.DEAD_LETTER, *[Outcome.ACK] * 5, Outcome.DEAD_LETTER,
                         Outcome.ACK, Outcome.DEAD_LETTER]  # fmt: skip
     assert LedgerEntry.objects.count() == 6
     for index, rider in enumerate(riders):
-        expected = -((100 + index) + (100 + index + 3))
+        expected = -(_cost(60 * (index + 1)) + _cost(60 * (index + 4)))
         assert Wallet.objects.get(user_id=rider).balance == expected
         assert LedgerEntry.objects.filter(wallet_id=rider).order_by("id").last().balance_after == expected
     billed = Rental.objects.filter(invoice_id__isnull=False)
@@ -257,10 +268,10 @@ def test_a_database_failure_retries_the_whole_batch_and_applies_nothing(
     _, example = contract_examples("invoice.issued")[0]
     rider = uuid.uuid4()
     messages = []
-    for amount in (10, 20):
+    for seconds in (60, 120):
         rental_id = uuid.uuid4()
-        finished_rental_for(rental_id=rental_id, user_id=rider)
-        messages.append(_invoice_for(example, rental_id=rental_id, user_id=rider, amount=amount))
+        finished_rental_for(rental_id=rental_id, user_id=rider, duration_seconds=seconds)
+        messages.append(_invoice_for(example, rental_id=rental_id, user_id=rider, amount=_cost(seconds)))
     real = consumers.HANDLERS["invoice.issued"]
     calls = []
 
