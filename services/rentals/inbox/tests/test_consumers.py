@@ -287,3 +287,85 @@ def test_a_database_failure_retries_the_whole_batch_and_applies_nothing(
     ]  # fmt: skip
     assert not LedgerEntry.objects.exists()
     assert not Rental.objects.filter(invoice_id__isnull=False).exists()
+
+
+# ---------------------------------------------------------------------------------- producer identity
+
+
+@pytest.mark.django_db
+def test_each_event_type_is_accepted_only_from_its_producers_broker_user(
+    contract_examples, finished_rental_for
+):
+    producers = {"invoice.issued": "billing", "billing.reconciliation_requested": "billing",
+                 "user.deactivated": "auth", "user.reactivated": "auth"}  # fmt: skip
+    for event_type, producer in producers.items():
+        _, message = contract_examples(event_type)[0]
+        for user_id in {"auth", "rentals", "billing", "velo", "guest", None} - {producer}:
+            assert handle_message(_encode(message), user_id=user_id) is Outcome.DEAD_LETTER, (
+                event_type,
+                user_id,
+            )
+    assert not LedgerEntry.objects.exists() and not Rider.objects.exists()
+    assert not OutboxEvent.objects.exists()  # the forged reconciliation request re-emitted nothing
+    _, invoice = contract_examples("invoice.issued")[0]
+    finished_rental_for(
+        rental_id=uuid.UUID(invoice["data"]["rental_id"]), user_id=uuid.UUID(invoice["data"]["user_id"])
+    )
+    assert handle_message(_encode(invoice), user_id="billing") is Outcome.ACK
+    _, deactivated = contract_examples("user.deactivated")[0]
+    assert handle_message(_encode(deactivated), user_id="auth") is Outcome.ACK
+    assert LedgerEntry.objects.count() == 1 and Rider.objects.get().is_deactivated
+
+
+@pytest.mark.django_db
+def test_the_expected_producer_users_come_from_settings(contract_examples, settings):
+    settings.AMQP_PRODUCER_USERS = {**settings.AMQP_PRODUCER_USERS, "auth": "velo-auth"}
+    _, deactivated = contract_examples("user.deactivated")[0]
+    assert handle_message(_encode(deactivated), user_id="auth") is Outcome.DEAD_LETTER
+    assert handle_message(_encode(deactivated), user_id="velo-auth") is Outcome.ACK
+
+
+def test_amqp_producer_users_env_overrides_some_defaults(monkeypatch):
+    import importlib
+
+    from config.settings import base
+
+    monkeypatch.setenv("AMQP_PRODUCER_USERS", " billing = velo , auth=velo")
+    try:
+        assert importlib.reload(base).AMQP_PRODUCER_USERS == {
+            "auth": "velo",
+            "rentals": "rentals",
+            "billing": "velo",
+        }
+    finally:
+        monkeypatch.delenv("AMQP_PRODUCER_USERS")
+        importlib.reload(base)
+
+
+@pytest.mark.django_db
+def test_a_forged_producer_is_logged(contract_examples, caplog):
+    _, message = contract_examples("invoice.issued")[0]
+    with caplog.at_level("WARNING", logger="inbox.consumers"):
+        assert handle_message(_encode(message), user_id="rentals") is Outcome.DEAD_LETTER
+    [record] = [r for r in caplog.records if "unexpected broker user" in r.getMessage()]
+    assert (record.user_id, record.expected_user_id, record.event_type) == (
+        "rentals",
+        "billing",
+        "invoice.issued",
+    )
+
+
+@pytest.mark.django_db
+def test_an_invoice_amount_other_than_the_tariff_snapshots_is_dead_lettered(
+    contract_examples, finished_rental_for
+):
+    _, message = contract_examples("invoice.issued")[0]
+    data = message["data"]
+    finished_rental_for(rental_id=uuid.UUID(data["rental_id"]), user_id=uuid.UUID(data["user_id"]))
+    for amount in (0, 1, 699, 701, 100_000):
+        forged = copy.deepcopy(message)
+        forged["data"]["amount"] = amount
+        assert handle_message(_encode(forged), user_id="billing") is Outcome.DEAD_LETTER, amount
+    assert not LedgerEntry.objects.exists()
+    assert Rental.objects.get(id=data["rental_id"]).invoice_id is None
+    assert handle_message(_encode(message), user_id="billing") is Outcome.ACK  # 700 is right
