@@ -86,7 +86,7 @@ ensure_jwt_keys() {
 
 write_env() {
   ensure_jwt_keys
-  local pg_admin_pw auth_pw rentals_pw amqp_pw s3_key s3_secret
+  local pg_admin_pw auth_pw rentals_pw amqp_pw s3_key s3_secret amqp_base svc var producer_users
   pg_admin_pw=$(secret pg-admin-password)
   auth_pw=$(secret pg-auth-password)
   rentals_pw=$(secret pg-rentals-password)
@@ -97,17 +97,31 @@ write_env() {
   # The test and scratch stacks are always self-contained.
   if [[ "${VELO_RUN_DIR:-}" == "$RUN" ]]; then
     # The caller sourced this stack's own env.sh: those values are ours, not external overrides.
-    unset EMAIL_HOST EMAIL_PORT AWS_ENDPOINT_URL_S3 AMQP_URL AUTH_DATABASE_URL RENTALS_DATABASE_URL
+    unset EMAIL_HOST EMAIL_PORT AWS_ENDPOINT_URL_S3 AMQP_URL AUTH_DATABASE_URL RENTALS_DATABASE_URL \
+      AUTH_AMQP_URL RENTALS_AMQP_URL BILLING_AMQP_URL AMQP_PRODUCER_USERS
   fi
   if [[ "$STACK" == test || "$STACK" == work? ]]; then
     unset EMAIL_HOST EMAIL_PORT AWS_ENDPOINT_URL_S3 AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AMQP_URL \
-      AUTH_DATABASE_URL RENTALS_DATABASE_URL INVOICES_BUCKET PAYMENTS_WEBHOOK_SECRET
+      AUTH_DATABASE_URL RENTALS_DATABASE_URL INVOICES_BUCKET PAYMENTS_WEBHOOK_SECRET \
+      AUTH_AMQP_URL RENTALS_AMQP_URL BILLING_AMQP_URL AMQP_PRODUCER_USERS
   fi
   local ext_mail=0 ext_s3=0 ext_amqp=0 ext_pg=0
   [[ -n "${EMAIL_HOST:-}" ]] && ext_mail=1
   [[ -n "${AWS_ENDPOINT_URL_S3:-}" ]] && ext_s3=1
   [[ -n "${AMQP_URL:-}" ]] && ext_amqp=1
   [[ -n "${AUTH_DATABASE_URL:-}" && -n "${RENTALS_DATABASE_URL:-}" ]] && ext_pg=1
+  # One broker user per service (rabbit_users_ensure). An external broker given only as AMQP_URL is used
+  # by every service with that one user; AUTH_/RENTALS_/BILLING_AMQP_URL name per-service users there.
+  local -A amqp_urls
+  amqp_base="127.0.0.1:$AMQP_PORT/%2F"
+  for svc in auth rentals billing; do
+    var="${svc^^}_AMQP_URL"
+    if [[ -n "${!var:-}" ]]; then amqp_urls[$svc]="${!var}"
+    elif ((ext_amqp)); then amqp_urls[$svc]="$AMQP_URL"
+    else amqp_urls[$svc]="amqp://$svc:$(secret "amqp-$svc-password")@$amqp_base"; fi
+  done
+  producer_users="auth=$(url_user "${amqp_urls[auth]}"),rentals=$(url_user "${amqp_urls[rentals]}")"
+  producer_users="${AMQP_PRODUCER_USERS:-$producer_users,billing=$(url_user "${amqp_urls[billing]}")}"
   local f="$RUN/env.sh.tmp"
   (
     umask 077
@@ -124,7 +138,11 @@ export PG_PORT='$PG_PORT'
 export PG_ADMIN_URL='postgres://velo_admin:$pg_admin_pw@127.0.0.1:$PG_PORT/postgres'
 export AUTH_DATABASE_URL='${AUTH_DATABASE_URL:-postgres://auth:$auth_pw@127.0.0.1:$PG_PORT/auth}'
 export RENTALS_DATABASE_URL='${RENTALS_DATABASE_URL:-postgres://rentals:$rentals_pw@127.0.0.1:$PG_PORT/rentals}'
-export AMQP_URL='${AMQP_URL:-amqp://velo:$amqp_pw@127.0.0.1:$AMQP_PORT/%2F}'
+export AMQP_URL='${AMQP_URL:-amqp://velo:$amqp_pw@$amqp_base}'
+export AUTH_AMQP_URL='${amqp_urls[auth]}'
+export RENTALS_AMQP_URL='${amqp_urls[rentals]}'
+export BILLING_AMQP_URL='${amqp_urls[billing]}'
+export AMQP_PRODUCER_USERS='$producer_users'
 export AMQP_PORT='$AMQP_PORT'
 export AWS_ENDPOINT_URL_S3='${AWS_ENDPOINT_URL_S3:-http://127.0.0.1:$S3_PORT}'
 export AWS_ACCESS_KEY_ID='${AWS_ACCESS_KEY_ID:-$s3_key}'
@@ -168,6 +186,13 @@ EOF
     true
   )
   mv "$f" "$RUN/env.sh"
+}
+
+url_user() { # url_user AMQP_URL: its user name
+  local rest="${1#*://}"
+  [[ "$rest" == *@* ]] || { echo guest; return; }
+  rest="${rest%%@*}"
+  echo "${rest%%:*}"
 }
 
 load_env() {
@@ -330,6 +355,47 @@ EOF
     if ! alive rabbitmq; then spawn rabbitmq "$RUN" "$RABBIT_BIN/rabbitmq-server"; fi
     WATCH=rabbitmq wait_for RabbitMQ 90 "$RABBIT_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" await_startup --timeout 5
   )
+  rabbit_users_ensure
+}
+
+# Least privilege (docs/ARCHITECTURE.md, "Broker users"): each service's user may configure, write and
+# read only its own exchanges and queues, and read (bind to) the producers' exchanges it consumes. The same
+# regexes are in deploy/secrets/generate.sh (the compose broker's definitions). 'velo' stays the
+# administrator (tests, operators).
+RABBIT_RENTALS_OWN='rentals\.events|rentals\.inbox|rentals\.inbox\.dlq|rentals\.dlx'
+RABBIT_BILLING_OWN='billing\..*|celery.*|.*pidbox|amq\.gen-.*'
+declare -A RABBIT_PERMISSIONS=(
+  [auth]='^auth\.events$ ^auth\.events$ ^$'
+  [rentals]="^($RABBIT_RENTALS_OWN)\$ ^($RABBIT_RENTALS_OWN)\$ ^($RABBIT_RENTALS_OWN|auth\\.events|billing\\.events)\$"
+  [billing]="^($RABBIT_BILLING_OWN)\$ ^($RABBIT_BILLING_OWN)\$ ^($RABBIT_BILLING_OWN|rentals\\.events)\$"
+)
+
+rabbit_users_ensure() { # idempotent: users, passwords, permissions, the inbox policy, the producers' exchanges
+  local svc users
+  users=$(rabbitmqctl -q list_users --no-table-headers 2>/dev/null | cut -f1)
+  for svc in auth rentals billing; do
+    if grep -qx "$svc" <<<"$users"; then
+      secret "amqp-$svc-password" | rabbitmqctl -q change_password "$svc" >/dev/null
+    else
+      secret "amqp-$svc-password" | rabbitmqctl -q add_user "$svc" >/dev/null
+    fi
+    # shellcheck disable=SC2086  # three regexes: configure, write, read
+    rabbitmqctl -q set_permissions -p / "$svc" ${RABBIT_PERMISSIONS[$svc]} >/dev/null
+  done
+  # rentals.inbox queues declared before it had x-delivery-limit keep their arguments; this policy gives
+  # them (and every new one) the delivery limit and dead-lettering (docs/ARCHITECTURE.md).
+  rabbitmqctl -q set_policy -p / --apply-to queues rentals-inbox '^rentals\.inbox$' \
+    '{"delivery-limit": 20, "dead-letter-exchange": "rentals.dlx"}' >/dev/null
+  # Consumers only read the producers' exchanges; declare them so start order never matters.
+  AMQP_URL="amqp://velo:$(secret amqp-password)@127.0.0.1:$AMQP_PORT/%2F" "$TOOLS/python" - <<'PY'
+import os
+import pika
+connection = pika.BlockingConnection(pika.URLParameters(os.environ["AMQP_URL"]))
+channel = connection.channel()
+for exchange in ("auth.events", "rentals.events", "billing.events"):
+    channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
+connection.close()
+PY
 }
 
 rabbitmqctl() { (rabbit_env; "$RABBIT_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"); }
@@ -382,8 +448,13 @@ smtp_up() {
 # ---------------------------------------------------------------- application processes
 svc_env() { # svc_env SERVICE: the service's own variables on top of the stack env
   case "$1" in
-    auth) export DATABASE_URL="$AUTH_DATABASE_URL" DJANGO_SECRET_KEY="$AUTH_DJANGO_SECRET_KEY" ;;
-    rentals) export DATABASE_URL="$RENTALS_DATABASE_URL" DJANGO_SECRET_KEY="$RENTALS_DJANGO_SECRET_KEY" ;;
+    auth)
+      export DATABASE_URL="$AUTH_DATABASE_URL" DJANGO_SECRET_KEY="$AUTH_DJANGO_SECRET_KEY"
+      export AMQP_URL="${AUTH_AMQP_URL:-$AMQP_URL}" ;;
+    rentals)
+      export DATABASE_URL="$RENTALS_DATABASE_URL" DJANGO_SECRET_KEY="$RENTALS_DJANGO_SECRET_KEY"
+      export AMQP_URL="${RENTALS_AMQP_URL:-$AMQP_URL}" ;;
+    billing-worker) export AMQP_URL="${BILLING_AMQP_URL:-$AMQP_URL}" ;;
   esac
   export DJANGO_SETTINGS_MODULE=config.settings.production CONTRACTS_DIR="$ROOT/contracts"
   export AUTH_STATIC_ROOT="$RUN/static/auth" RENTALS_STATIC_ROOT="$RUN/static/rentals"
@@ -419,11 +490,11 @@ start_app() { # start_app PROCESS
     rentals-consumer) (svc_env rentals; spawn rentals-consumer "$ROOT/services/rentals" .venv/bin/python manage.py consume_events) ;;
     rentals-sweeper) (svc_env rentals; spawn rentals-sweeper "$ROOT/services/rentals" .venv/bin/python manage.py sweep_reservations) ;;
     billing-worker)
-      (export CONTRACTS_DIR="$ROOT/contracts"; spawn billing-worker "$ROOT/services/billing-worker" \
+      (svc_env billing-worker; spawn billing-worker "$ROOT/services/billing-worker" \
         .venv/bin/celery -A billing worker --loglevel=INFO --concurrency="${BILLING_CONCURRENCY:-4}" \
         --hostname="billing-$STACK@%h" --without-gossip --without-mingle) ;;
     billing-beat)
-      (export CONTRACTS_DIR="$ROOT/contracts"; spawn billing-beat "$ROOT/services/billing-worker" \
+      (svc_env billing-worker; spawn billing-beat "$ROOT/services/billing-worker" \
         .venv/bin/celery -A billing beat --loglevel=INFO --schedule="$RUN/celerybeat-schedule" --pidfile=) ;;
     gateway) gateway_up ;;
     postgres) pg_up ;;

@@ -48,6 +48,55 @@ if [ ! -s "$dir/rabbitmq.conf" ]; then
     echo "generated deploy/secrets/rabbitmq.conf"
 fi
 
+# One broker user per service, allowed only its own exchanges and queues (docs/ARCHITECTURE.md, "Broker
+# users"; the same regexes as scripts/stack.sh), and the definitions the broker imports at every boot
+# (compose/rabbitmq-definitions.conf): users, permissions, the producers' exchanges, the rentals-inbox
+# policy. velo stays the administrator (amqp-url, for operators).
+put rabbitmq-auth-password "$(rand 16)"
+put rabbitmq-rentals-password "$(rand 16)"
+put rabbitmq-billing-password "$(rand 16)"
+put auth-amqp-url "amqp://auth:$(cat "$dir/rabbitmq-auth-password")@rabbitmq:5672/%2F"
+put rentals-amqp-url "amqp://rentals:$(cat "$dir/rabbitmq-rentals-password")@rabbitmq:5672/%2F"
+put billing-amqp-url "amqp://billing:$(cat "$dir/rabbitmq-billing-password")@rabbitmq:5672/%2F"
+if [ ! -s "$dir/rabbitmq-definitions.json" ]; then
+    cat <<'JSON' | sed -e "s/@velo@/$(cat "$dir/rabbitmq-password")/" \
+        -e "s/@auth@/$(cat "$dir/rabbitmq-auth-password")/" \
+        -e "s/@rentals@/$(cat "$dir/rabbitmq-rentals-password")/" \
+        -e "s/@billing@/$(cat "$dir/rabbitmq-billing-password")/" > "$dir/rabbitmq-definitions.json"
+{
+  "users": [
+    {"name": "velo", "password": "@velo@", "tags": "administrator"},
+    {"name": "auth", "password": "@auth@", "tags": ""},
+    {"name": "rentals", "password": "@rentals@", "tags": ""},
+    {"name": "billing", "password": "@billing@", "tags": ""}
+  ],
+  "vhosts": [{"name": "/"}],
+  "permissions": [
+    {"user": "velo", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"},
+    {"user": "auth", "vhost": "/", "configure": "^auth\\.events$", "write": "^auth\\.events$", "read": "^$"},
+    {"user": "rentals", "vhost": "/",
+     "configure": "^(rentals\\.events|rentals\\.inbox|rentals\\.inbox\\.dlq|rentals\\.dlx)$",
+     "write": "^(rentals\\.events|rentals\\.inbox|rentals\\.inbox\\.dlq|rentals\\.dlx)$",
+     "read": "^(rentals\\.events|rentals\\.inbox|rentals\\.inbox\\.dlq|rentals\\.dlx|auth\\.events|billing\\.events)$"},
+    {"user": "billing", "vhost": "/",
+     "configure": "^(billing\\..*|celery.*|.*pidbox|amq\\.gen-.*)$",
+     "write": "^(billing\\..*|celery.*|.*pidbox|amq\\.gen-.*)$",
+     "read": "^(billing\\..*|celery.*|.*pidbox|amq\\.gen-.*|rentals\\.events)$"}
+  ],
+  "exchanges": [
+    {"name": "auth.events", "vhost": "/", "type": "topic", "durable": true, "auto_delete": false, "internal": false, "arguments": {}},
+    {"name": "rentals.events", "vhost": "/", "type": "topic", "durable": true, "auto_delete": false, "internal": false, "arguments": {}},
+    {"name": "billing.events", "vhost": "/", "type": "topic", "durable": true, "auto_delete": false, "internal": false, "arguments": {}}
+  ],
+  "policies": [
+    {"vhost": "/", "name": "rentals-inbox", "pattern": "^rentals\\.inbox$", "apply-to": "queues", "priority": 0,
+     "definition": {"delivery-limit": 20, "dead-letter-exchange": "rentals.dlx"}}
+  ]
+}
+JSON
+    echo "generated deploy/secrets/rabbitmq-definitions.json"
+fi
+
 put s3-access-key-id "velo$(rand 8)"
 put s3-secret-access-key "$(rand 24)"
 if [ ! -s "$dir/s3.json" ]; then

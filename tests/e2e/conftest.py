@@ -7,8 +7,12 @@ PAYMENTS_WEBHOOK_SECRET (top-ups), ADMIN_EMAIL/ADMIN_PASSWORD (operator tests), 
 
 from __future__ import annotations
 
+import os
 import secrets
+import shlex
+import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -284,3 +288,35 @@ def fleet(gateway_url: str, register_and_confirm) -> Fleet:
         admin_account = Account(gateway_url, address, password, "admin")
         admin_account.log_in()
     return Fleet(gateway_url, admin_account, register_and_confirm("fleetreader"))
+
+
+# --------------------------------------------------------------------------------------------- faults
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """stack(action, process[, signal]): start/stop/restart a stack process (fault tests)."""
+    ctl, name = env("VELO_STACK_CTL"), env("VELO_STACK")
+    if not ctl or not name:
+        pytest.skip("VELO_STACK_CTL/VELO_STACK are not set: fault tests cannot stop stack processes")
+
+    def control(action: str, process: str, signal: str | None = None) -> None:
+        environment = dict(os.environ)
+        if signal:
+            environment["SIGNAL"] = signal
+        started = time.monotonic()
+        result = subprocess.run(
+            [*shlex.split(ctl), action, process, name],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        print(f"[fault] {action} {process}{' ' + signal if signal else ''}: exit {result.returncode} "
+              f"in {time.monotonic() - started:.1f}s")  # fmt: skip
+        assert result.returncode == 0, (
+            f"{action} {process} failed: {result.stdout[-2000:]} {result.stderr[-2000:]}"
+        )
+
+    return control

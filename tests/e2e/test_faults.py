@@ -6,9 +6,6 @@ Whatever a test stops is started again in a `finally`. Each test prints the coun
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 import threading
 import time
 import uuid
@@ -17,40 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from e2e_support import env, ledger, login, wait_until, wallet_balance
+from e2e_support import ledger, login, wait_until, wallet_balance
 
 pytestmark = pytest.mark.faults
 
 RIDERS = 10
 TOP_UP = 1_000_000
-
-
-@pytest.fixture(scope="module")
-def stack():
-    ctl, name = env("VELO_STACK_CTL"), env("VELO_STACK")
-    if not ctl or not name:
-        pytest.skip("VELO_STACK_CTL/VELO_STACK are not set: fault tests cannot stop stack processes")
-
-    def control(action: str, process: str, signal: str | None = None) -> None:
-        environment = dict(os.environ)
-        if signal:
-            environment["SIGNAL"] = signal
-        started = time.monotonic()
-        result = subprocess.run(
-            [*shlex.split(ctl), action, process, name],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        print(f"[fault] {action} {process}{' ' + signal if signal else ''}: exit {result.returncode} "
-              f"in {time.monotonic() - started:.1f}s")  # fmt: skip
-        assert result.returncode == 0, (
-            f"{action} {process} failed: {result.stdout[-2000:]} {result.stderr[-2000:]}"
-        )
-
-    return control
 
 
 @pytest.fixture(scope="module")

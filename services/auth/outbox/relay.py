@@ -43,7 +43,15 @@ def channel_open(*, amqp_url: str, exchange: str) -> tuple[pika.BlockingConnecti
     return connection, channel
 
 
-def outbox_publish_pending(*, channel: BlockingChannel, exchange: str, batch_size: int = 100) -> int:
+def amqp_user(amqp_url: str) -> str:
+    """The broker user of an AMQP URL: what the relay's publishes carry as their user_id property
+    (RabbitMQ refuses a user_id other than the publishing connection's user; consumers check it)."""
+    return pika.URLParameters(amqp_url).credentials.username
+
+
+def outbox_publish_pending(
+    *, channel: BlockingChannel, exchange: str, batch_size: int = 100, user_id: str | None = None
+) -> int:
     """One pass: publish up to batch_size pending events; returns how many were confirmed.
 
     Confirmed rows are marked even when a later publish in the batch fails; the error is re-raised
@@ -71,6 +79,7 @@ def outbox_publish_pending(*, channel: BlockingChannel, exchange: str, batch_siz
                         type=event.event_type,
                         timestamp=int(time.time()),
                         app_id=settings.EVENT_PRODUCER,
+                        user_id=user_id,
                     ),
                 )
             except Exception as exc:
@@ -168,7 +177,10 @@ class OutboxRelay:
                         # Before the pass: a commit between the pass and the wait is then still noticed.
                         self.listener.listen()
                     sent = outbox_publish_pending(
-                        channel=channel, exchange=self.exchange, batch_size=self.batch_size
+                        channel=channel,
+                        exchange=self.exchange,
+                        batch_size=self.batch_size,
+                        user_id=amqp_user(self.amqp_url),
                     )
                     if sent:
                         logger.info("outbox events published", extra={"count": sent})

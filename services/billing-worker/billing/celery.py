@@ -45,6 +45,10 @@ app.conf.update(
     task_default_exchange=TASKS_QUEUE,
     task_default_routing_key=TASKS_QUEUE,
     task_create_missing_queues=False,
+    # Explicitly through the billing.tasks exchange: Celery would otherwise publish to a direct queue via
+    # the default exchange, which billing's least-privilege broker user may not write to (it could reach
+    # every queue by name there).
+    task_routes={"billing.*": {"queue": TASKS_QUEUE, "exchange": TASKS_QUEUE, "routing_key": TASKS_QUEUE}},
     worker_send_task_events=False,
     timezone="UTC",
     enable_utc=True,

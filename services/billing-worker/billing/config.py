@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
 
@@ -12,6 +13,22 @@ SERVICE_DIR = Path(__file__).resolve().parent.parent
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     return int(raw) if raw else default
+
+
+# The broker user each producer publishes as (the local stack's users); AMQP_PRODUCER_USERS
+# ("producer=user,...") overrides some or all, e.g. with the one user of a single-user deployment.
+DEFAULT_PRODUCER_USERS = {"auth": "auth", "rentals": "rentals", "billing": "billing"}
+
+
+def producer_users_parse(raw: str) -> dict[str, str]:
+    given = (item.partition("=") for item in raw.split(",") if item.strip())
+    return DEFAULT_PRODUCER_USERS | {producer.strip(): user.strip() for producer, _, user in given}
+
+
+def amqp_user(url: str) -> str:
+    """The user of an AMQP URL: what this process's publishes carry as their user_id property (RabbitMQ
+    refuses a user_id other than the publishing connection's user)."""
+    return unquote(urlsplit(url).username or "guest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +48,7 @@ class Settings:
     batch_size: int
     batch_threads: int
     child_nice: int
+    producer_users: dict[str, str]
 
 
 def load_settings() -> Settings:
@@ -52,4 +70,5 @@ def load_settings() -> Settings:
         batch_size=_int("BILLING_BATCH_SIZE", 128),
         batch_threads=_int("BILLING_BATCH_THREADS", 32),
         child_nice=_int("BILLING_CHILD_NICE", 10),
+        producer_users=producer_users_parse(os.environ.get("AMQP_PRODUCER_USERS", "")),
     )

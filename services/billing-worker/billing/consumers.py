@@ -54,8 +54,16 @@ MAX_BACKOFF_SECONDS = 10.0
 HEARTBEAT_SECONDS = 60
 
 
-def delivery_parse(message: Any) -> tuple[dict[str, Any] | None, str | None]:
-    """(event, None) for a valid ``rental.finished`` delivery, (None, reason) for one to dead-letter."""
+def delivery_parse(
+    message: Any, *, producer_user: str | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """(event, None) for a valid ``rental.finished`` delivery, (None, reason) for one to dead-letter.
+    ``producer_user``: rentals' broker user, which the delivery's AMQP user_id must be (RabbitMQ
+    guarantees user_id is the publishing connection's user); None skips that check."""
+    if producer_user is not None:
+        user_id = (message.properties or {}).get("user_id")
+        if user_id != producer_user:
+            return None, f"published by broker user {user_id!r}, not rentals' {producer_user!r}"
     body = message.body if isinstance(message.body, bytes) else str(message.body).encode("utf-8")
     try:
         return rental_finished_parse(body=body), None
@@ -73,14 +81,18 @@ class BatchSettlement:
 
 
 def batch_settle(
-    *, messages: list[Any], entries_run: Callable[[list[BatchEntry]], list[BatchEntry]]
+    *,
+    messages: list[Any],
+    entries_run: Callable[[list[BatchEntry]], list[BatchEntry]],
+    producer_user: str | None = None,
 ) -> BatchSettlement:
     """Sort a batch of deliveries into a BatchSettlement; ``entries_run`` issues the valid ones
-    (invoices_issue_batch). Every delivery ends in exactly one of: issued, dead-lettered, retried."""
+    (invoices_issue_batch). Every delivery ends in exactly one of: issued, dead-lettered, retried.
+    ``producer_user``: see delivery_parse (the consumer always passes it)."""
     settlement = BatchSettlement()
     valid: list[tuple[Any, BatchEntry]] = []
     for message in messages:
-        event, reason = delivery_parse(message)
+        event, reason = delivery_parse(message, producer_user=producer_user)
         if event is None:
             logger.warning("dead-lettering invalid rental.finished message: %s", reason)
             settlement.dead.append((message, reason))
@@ -113,9 +125,11 @@ class RentalFinishedConsumer:
         batch_size: int,
         threads: int,
         stop: threading.Event,
+        producer_user: str | None = None,
     ):
         self.app = app
         self.amqp_url = amqp_url
+        self.producer_user = producer_user
         self.storage = storage
         self.prefetch = prefetch
         self.batch_size = batch_size
@@ -149,11 +163,10 @@ class RentalFinishedConsumer:
     def _consume(self, connection: Connection) -> None:
         connection.connect()
         raw = connection.connection  # the py-amqp connection
-        channel = raw.channel()
-        topology_declare(channel)
+        channel = topology_declare(raw.channel())
         tasks_queue.bind(channel).declare()
         self.storage.bucket_ensure()
-        confirming = ConfirmingChannel(connection=raw, channel=channel)
+        confirming = ConfirmingChannel(connection=raw, channel=channel, user_id=connection.userid)
         producer = Producer(channel)
         channel.basic_qos(0, self.prefetch, False)
         channel.basic_consume(queue=RENTAL_FINISHED_QUEUE, callback=self.arrived.append)
@@ -181,6 +194,7 @@ class RentalFinishedConsumer:
             entries_run=lambda entries: invoices_issue_batch(
                 entries=entries, storage=self.storage, publisher=confirming, parallel_map=self.executor.map
             ),
+            producer_user=self.producer_user,
         )
         # invoice.issued is out before any receipt is handed over (the receipt names the invoice)
         confirming.confirm()
@@ -214,6 +228,7 @@ class RentalFinishedConsumer:
                     content_type=(message.properties or {}).get("content_type") or "application/octet-stream",
                     delivery_mode=2,
                     message_id=message_id,
+                    user_id=confirming.user_id,
                     application_headers=dead_letter_headers(reason=reason, message_id=message_id),
                 ),
                 exchange=DEAD_LETTER_EXCHANGE,
@@ -252,6 +267,7 @@ class RentalFinishedConsumerStep(bootsteps.StartStopStep):
             batch_size=settings.batch_size,
             threads=settings.batch_threads,
             stop=self.stop_flag,
+            producer_user=settings.producer_users["rentals"],
         )
         self.thread = threading.Thread(target=consumer.run, name="rental-finished", daemon=True)
         self.thread.start()

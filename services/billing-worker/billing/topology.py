@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import amqp
 from kombu import Exchange, Queue
 
 # Tests run a real worker beside a possibly running stack on the same broker: BILLING_AMQP_NAMESPACE
@@ -59,9 +60,25 @@ PUBLISHER_EXCHANGES = (
 )
 
 
-def topology_declare(channel) -> None:
-    """Declare exchanges, queues and bindings idempotently on a kombu channel."""
-    for exchange in (rentals_events, billing_events, dead_letter_exchange):
+def topology_declare(channel):
+    """Declare exchanges, queues and bindings idempotently on a kombu (py-amqp) channel; returns the
+    channel to go on with (a refused declaration closes a channel, the next one is opened on its
+    connection).
+
+    ``rentals.events`` belongs to rentals (which declares it, as do the broker definitions of compose and
+    the local stack); billing's broker user may only read it (to bind its queue). So it is declared
+    passively, and actively only when it does not exist yet, which a least-privilege user is refused (the
+    consumer then retries with backoff until rentals has declared it)."""
+    try:
+        rentals_events.bind(channel).declare(passive=True)
+    except amqp.exceptions.NotFound:
+        channel = channel.connection.channel()
+        rentals_events.bind(channel).declare()
+    for exchange in (billing_events, dead_letter_exchange):
         exchange.bind(channel).declare()
     dead_letter_queue.bind(channel).declare()
-    rental_finished_queue.bind(channel).declare()
+    # Not .declare(): that also declares the queue's exchange (rentals.events) actively.
+    queue = rental_finished_queue.bind(channel)
+    queue.queue_declare()
+    queue.queue_bind()
+    return channel

@@ -25,7 +25,7 @@ import pika
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(SERVICE_DIR))
 
-from billing.config import load_settings  # noqa: E402
+from billing.config import amqp_user, load_settings  # noqa: E402
 from billing.integrations.s3 import s3_client_create  # noqa: E402
 
 
@@ -38,7 +38,12 @@ def main() -> None:
 
     ns = f"bench{uuid.uuid4().hex[:8]}"
     bucket = f"billing-bench-{ns}"
-    env = os.environ | {"BILLING_AMQP_NAMESPACE": ns, "INVOICES_BUCKET": bucket}
+    user = amqp_user(os.environ["AMQP_URL"])  # publishes as rentals would, under AMQP_URL's user
+    env = os.environ | {
+        "BILLING_AMQP_NAMESPACE": ns,
+        "INVOICES_BUCKET": bucket,
+        "AMQP_PRODUCER_USERS": f"rentals={user}",
+    }
     contracts = load_settings().contracts_dir
     template = json.loads((contracts / "examples" / "rental.finished" / "v1-basic.json").read_text())
 
@@ -72,7 +77,7 @@ def main() -> None:
             exchange=f"rentals.events.{ns}",
             routing_key="rental.finished",
             body=json.dumps(event).encode(),
-            properties=pika.BasicProperties(content_type="application/json", delivery_mode=2),
+            properties=pika.BasicProperties(content_type="application/json", delivery_mode=2, user_id=user),
         )
     print(f"published {args.events} events in {time.monotonic() - t0:.1f}s")
 

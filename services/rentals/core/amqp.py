@@ -16,6 +16,12 @@ def connection_parameters(url: str | None = None) -> pika.URLParameters:
     return params
 
 
+def amqp_user(url: str | None = None) -> str:
+    """The broker user of an AMQP URL: what this process's publishes carry as their user_id property
+    (RabbitMQ refuses a user_id other than the connection's user)."""
+    return pika.URLParameters(url or settings.AMQP_URL).credentials.username
+
+
 class StopFlag:
     """Set from a signal handler; long-running loops poll it between units of work."""
 

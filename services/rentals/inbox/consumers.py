@@ -1,6 +1,8 @@
 """rentals.inbox: billing's invoice.issued / billing.reconciliation_requested and auth's user events.
-Every message is validated against its contract; invalid, unknown or unappliable ones are dead-lettered
-(rentals.dlx → rentals.inbox.dlq), transient database failures are retried, nothing crashes the loop."""
+Every message is validated against its contract and must carry its producer's broker user as its AMQP
+user_id (RabbitMQ guarantees user_id is the publishing connection's user); invalid, foreign, unknown or
+unappliable ones are dead-lettered (rentals.dlx → rentals.inbox.dlq), transient database failures are
+retried, nothing crashes the loop. RabbitMQ dead-letters a message delivered DELIVERY_LIMIT times."""
 
 import contextlib
 import enum
@@ -14,9 +16,10 @@ import pika
 from core.amqp import StopFlag, connection_parameters
 from core.contracts import ContractViolation, validate_event
 from core.exceptions import ApplicationError
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 from django.utils.dateparse import parse_datetime
-from pika.exceptions import AMQPError
+from pika.exceptions import AMQPError, ChannelClosedByBroker
 from rentals.services import InvoiceRejected, rental_apply_invoice, rentals_reemit_unbilled
 from riders.services import rider_set_deactivated
 
@@ -31,6 +34,16 @@ BINDINGS = [
     ("auth.events", "user.deactivated"),
     ("auth.events", "user.reactivated"),
 ]
+# Which producer (a key of settings.AMQP_PRODUCER_USERS) may publish each consumed event type.
+PRODUCERS = {
+    "invoice.issued": "billing",
+    "billing.reconciliation_requested": "billing",
+    "user.deactivated": "auth",
+    "user.reactivated": "auth",
+}
+# A message redelivered this often (e.g. it kept killing the consumer) is dead-lettered by RabbitMQ itself
+# (quorum queue delivery-limit; billing.rental-finished has the same).
+DELIVERY_LIMIT = 20
 MAX_BACKOFF_SECONDS = 30.0
 DEFAULT_PREFETCH = 64
 DEFAULT_BATCH_SIZE = 64
@@ -89,8 +102,14 @@ HANDLERS: dict[str, Callable[[dict], None]] = {
 }
 
 
-def _parse(body: bytes) -> tuple[dict, Callable[[dict], None]] | None:
-    """The envelope and its handler, or None (logged) for a message to dead-letter."""
+UNCHECKED = object()
+
+
+def _parse(
+    body: bytes, user_id: str | object | None = UNCHECKED
+) -> tuple[dict, Callable[[dict], None]] | None:
+    """The envelope and its handler, or None (logged) for a message to dead-letter. ``user_id`` is the
+    delivery's AMQP user_id property; it must be the broker user of the event type's producer."""
     try:
         envelope = json.loads(body)
         validate_event(envelope)
@@ -100,6 +119,19 @@ def _parse(body: bytes) -> tuple[dict, Callable[[dict], None]] | None:
     except (ValueError, UnicodeDecodeError, ContractViolation) as exc:
         logger.warning("dead-lettering invalid message", extra={"error": str(exc)})
         return None
+    if user_id is not UNCHECKED:
+        expected = settings.AMQP_PRODUCER_USERS[PRODUCERS[envelope["event_type"]]]
+        if user_id != expected:
+            logger.warning(
+                "dead-lettering event from an unexpected broker user",
+                extra={
+                    "event_id": envelope["event_id"],
+                    "event_type": envelope["event_type"],
+                    "user_id": user_id,
+                    "expected_user_id": expected,
+                },
+            )
+            return None
     return envelope, handler
 
 
@@ -120,9 +152,9 @@ def _apply(envelope: dict, handler: Callable[[dict], None]) -> Outcome:
     return Outcome.ACK
 
 
-def handle_message(body: bytes) -> Outcome:
+def handle_message(body: bytes, *, user_id: str | object | None = UNCHECKED) -> Outcome:
     """Decide the fate of one message; safe to call twice with the same message."""
-    return handle_batch([body])[0]
+    return handle_batch([body], user_ids=None if user_id is UNCHECKED else [user_id])[0]
 
 
 def _lock_order(envelope: dict) -> tuple:
@@ -134,15 +166,16 @@ def _lock_order(envelope: dict) -> tuple:
     return (1, "", "")
 
 
-def handle_batch(bodies: list[bytes]) -> list[Outcome]:
+def handle_batch(bodies: list[bytes], *, user_ids: list[str | None] | None = None) -> list[Outcome]:
     """Decide the fate of a batch of messages in one database transaction (one commit for all); an
     unappliable message is rolled back to its own savepoint and dead-lettered without touching the others.
     Database trouble (including a deadlock) rolls back the whole batch: every valid message is RETRY.
-    Safe to call twice with the same messages."""
+    ``user_ids``: each delivery's AMQP user_id (the consumer always passes them; None skips the producer
+    check, for callers that apply events they did not get from the broker). Safe to call twice."""
     outcomes: list[Outcome] = [Outcome.DEAD_LETTER] * len(bodies)
     valid = []
     for index, body in enumerate(bodies):
-        parsed = _parse(body)
+        parsed = _parse(body) if user_ids is None else _parse(body, user_ids[index])
         if parsed is not None:
             valid.append((index, *parsed))
     if not valid:
@@ -172,21 +205,52 @@ def declare_topology(
     queue: str = QUEUE,
     dead_letter_exchange: str = DEAD_LETTER_EXCHANGE,
     dead_letter_queue: str = DEAD_LETTER_QUEUE,
-) -> None:
-    """Idempotent: exchanges, the quorum inbox with its dead-letter queue, and the bindings."""
-    for exchange in sorted({exchange for exchange, _ in BINDINGS}):
-        channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
+):
+    """Idempotent: the producers' exchanges, the quorum inbox with its dead-letter queue, and the bindings.
+    Returns the channel to go on with (a refused declaration closes a channel; the next one is opened on
+    the same connection)."""
+    if queue == QUEUE:  # test topologies get messages straight from the default exchange
+        for exchange in sorted({exchange for exchange, _ in BINDINGS}):
+            channel = _producer_exchange_ensure(channel, exchange)
     channel.exchange_declare(exchange=dead_letter_exchange, exchange_type="fanout", durable=True)
     channel.queue_declare(queue=dead_letter_queue, durable=True, arguments={"x-queue-type": "quorum"})
     channel.queue_bind(queue=dead_letter_queue, exchange=dead_letter_exchange)
-    channel.queue_declare(
-        queue=queue,
-        durable=True,
-        arguments={"x-queue-type": "quorum", "x-dead-letter-exchange": dead_letter_exchange},
-    )
-    if queue == QUEUE:  # test topologies get messages straight from the default exchange
+    arguments = {"x-queue-type": "quorum", "x-dead-letter-exchange": dead_letter_exchange}
+    try:
+        channel.queue_declare(
+            queue=queue, durable=True, arguments={**arguments, "x-delivery-limit": DELIVERY_LIMIT}
+        )
+    except ChannelClosedByBroker as exc:
+        if exc.reply_code != 406:  # PRECONDITION_FAILED: the queue exists with other arguments
+            raise
+        # A queue declared before the delivery limit existed: RabbitMQ never changes the arguments of an
+        # existing queue, so the policy "rentals-inbox" (docs/ARCHITECTURE.md) supplies the limit there.
+        channel = channel.connection.channel()
+        channel.queue_declare(queue=queue, durable=True, arguments=arguments)
+        logger.warning(
+            "queue declared without x-delivery-limit; its delivery limit comes from the broker policy",
+            extra={"queue": queue, "policy": "rentals-inbox"},
+        )
+    if queue == QUEUE:
         for exchange, routing_key in BINDINGS:
             channel.queue_bind(queue=queue, exchange=exchange, routing_key=routing_key)
+    return channel
+
+
+def _producer_exchange_ensure(channel, exchange: str):
+    """A producer's exchange belongs to its producer (which declares it, as do the broker definitions of
+    compose and the local stack); this service's broker user may only read it. So: a passive declaration,
+    and only when it does not exist yet an active one, which a least-privilege user is refused (the
+    consumer then retries with backoff until the producer has declared it)."""
+    try:
+        channel.exchange_declare(exchange=exchange, passive=True)
+        return channel
+    except ChannelClosedByBroker as exc:
+        if exc.reply_code != 404:
+            raise
+    channel = channel.connection.channel()
+    channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
+    return channel
 
 
 class InboxConsumer:
@@ -208,18 +272,18 @@ class InboxConsumer:
         self.topology = topology or {}
         self.queue = self.topology.get("queue", QUEUE)
         self.connection: pika.BlockingConnection | None = None
-        self.arrived: list[tuple[int, bytes]] = []
+        self.arrived: list[tuple[int, bytes, str | None]] = []
 
     def _on_message(self, channel, method, properties, body) -> None:
-        self.arrived.append((method.delivery_tag, body))
+        self.arrived.append((method.delivery_tag, body, properties.user_id))
 
-    def _settle(self, channel, batch: list[tuple[int, bytes]]) -> None:
+    def _settle(self, channel, batch: list[tuple[int, bytes, str | None]]) -> None:
         close_old_connections()
-        outcomes = handle_batch([body for _, body in batch])
+        outcomes = handle_batch([body for _, body, _ in batch], user_ids=[user_id for _, _, user_id in batch])
         if any(outcome is Outcome.RETRY for outcome in outcomes):
             self.connection.sleep(1.0)
         acked = None
-        for (tag, _), outcome in zip(batch, outcomes, strict=True):
+        for (tag, _, _), outcome in zip(batch, outcomes, strict=True):
             if outcome is Outcome.ACK:
                 acked = tag
             else:
@@ -251,7 +315,7 @@ class InboxConsumer:
             try:
                 self.connection = pika.BlockingConnection(connection_parameters(self.amqp_url))
                 channel = self.connection.channel()
-                declare_topology(channel, **self.topology)
+                channel = declare_topology(channel, **self.topology)
                 channel.basic_qos(prefetch_count=self.prefetch)
                 channel.basic_consume(queue=self.queue, on_message_callback=self._on_message)
                 logger.info("consuming", extra={"queue": self.queue})

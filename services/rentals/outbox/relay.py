@@ -14,7 +14,7 @@ import logging
 import time
 
 import pika
-from core.amqp import BatchConfirmChannel, StopFlag, connection_parameters
+from core.amqp import BatchConfirmChannel, StopFlag, amqp_user, connection_parameters
 from core.listener import NotificationListener
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
@@ -53,6 +53,7 @@ _RETRY_LATER_SQL = (
 class OutboxRelay:
     def __init__(self, *, amqp_url: str | None = None, stop: StopFlag | None = None) -> None:
         self.amqp_url = amqp_url or settings.AMQP_URL
+        self.user_id = amqp_user(self.amqp_url)
         self.stop = stop or StopFlag()
         self.batch_size = settings.OUTBOX_RELAY_BATCH_SIZE
         self.poll_seconds = settings.OUTBOX_RELAY_POLL_SECONDS
@@ -97,6 +98,7 @@ class OutboxRelay:
                 message_id=event_id,
                 type=event_type,
                 app_id="rentals",
+                user_id=self.user_id,
                 timestamp=timestamp,
             ),
             mandatory=event_type in MANDATORY_EVENTS,

@@ -22,6 +22,7 @@ from reservations.services import reservation_claim_for_rent, reservation_consum
 from wallets.selectors import wallet_in_debt
 from wallets.services import wallet_charge_rental
 
+from rentals.costs import tariff_snapshot_cost
 from rentals.models import Rental, RentalStatus
 
 logger = logging.getLogger(__name__)
@@ -249,6 +250,21 @@ def rental_finish(*, user_id: uuid.UUID, rental_id: uuid.UUID, station_id: uuid.
     return rental
 
 
+def _invoice_amount_check(
+    *, rental_id: uuid.UUID, tariff_snapshot: dict, duration_seconds: int | None, amount: int, currency: str
+) -> None:
+    if duration_seconds is None:
+        raise InvoiceRejected(f"rental {rental_id} has no duration")
+    expected_amount, expected_currency = tariff_snapshot_cost(
+        tariff_snapshot=tariff_snapshot, duration_seconds=duration_seconds
+    )
+    if (amount, currency) != (expected_amount, expected_currency):
+        raise InvoiceRejected(
+            f"invoice amount {amount} {currency} for rental {rental_id} differs from its tariff snapshot "
+            f"and duration ({expected_amount} {expected_currency} for {duration_seconds} s)"
+        )
+
+
 @transaction.atomic
 def rental_apply_invoice(
     *,
@@ -261,20 +277,32 @@ def rental_apply_invoice(
     invoice_number: str = "",
 ) -> bool:
     """Apply billing's invoice once per rental (row lock + ledger (kind, reference) uniqueness).
-    Returns False when the rental was already billed.
+    Returns False when the rental was already billed. An amount or currency other than what the rental's
+    own tariff snapshot and duration cost (rentals.costs) is refused (InvoiceRejected): nothing is charged.
 
     The common case is one UPDATE that takes the row lock and checks that the rental is this rider's,
-    finished and not billed yet; only when it matches nothing does a locked read tell why."""
+    finished and not billed yet (its RETURNING gives what the amount is checked against; a mismatch
+    raises, which rolls the UPDATE back); only when it matches nothing does a locked read tell why."""
     billed_at = timezone.now()
     with transaction.get_connection().cursor() as cursor:
         cursor.execute(
             "UPDATE rentals_rental SET cost_amount = %s, cost_currency = %s, invoice_id = %s, "
             "invoice_s3_key = %s, billed_at = %s "
-            "WHERE id = %s AND user_id = %s AND status = %s AND invoice_id IS NULL",
+            "WHERE id = %s AND user_id = %s AND status = %s AND invoice_id IS NULL "
+            "RETURNING tariff_snapshot, duration_seconds",
             [amount, currency, invoice_id, s3_key, billed_at, rental_id, user_id, RentalStatus.FINISHED],
         )
-        updated = cursor.rowcount == 1
-    if not updated:
+        row = cursor.fetchone()
+    updated = row is not None
+    if updated:
+        _invoice_amount_check(
+            rental_id=rental_id,
+            tariff_snapshot=_as_json(row[0]),
+            duration_seconds=row[1],
+            amount=amount,
+            currency=currency,
+        )
+    else:
         rental = Rental.objects.select_for_update().filter(id=rental_id).first()
         if rental is None:
             raise InvoiceRejected(f"unknown rental {rental_id}")
@@ -289,6 +317,13 @@ def rental_apply_invoice(
                     extra={"rental_id": str(rental_id), "invoice_id": str(invoice_id)},
                 )
             return False
+        _invoice_amount_check(
+            rental_id=rental_id,
+            tariff_snapshot=_as_json(rental.tariff_snapshot),
+            duration_seconds=rental.duration_seconds,
+            amount=amount,
+            currency=currency,
+        )
         rental.cost_amount = amount
         rental.cost_currency = currency
         rental.invoice_id = invoice_id

@@ -16,6 +16,7 @@ import amqp
 import pika
 from pika.exceptions import AMQPError
 
+from billing.config import amqp_user
 from billing.errors import TransientError
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class EventPublisher:
     def __init__(self, *, amqp_url: str, exchanges: tuple[tuple[str, str], ...] = ()):
         """``exchanges``: (name, type) pairs declared durable on every (re)connect."""
         self.amqp_url = amqp_url
+        self.user_id = amqp_user(amqp_url)
         self.exchanges = exchanges
         self._connection: pika.BlockingConnection | None = None
         self._channel: Any = None
@@ -75,6 +77,7 @@ class EventPublisher:
             type=message_type,
             headers=headers or None,
             app_id="billing-worker",
+            user_id=self.user_id,
         )
         last_error: Exception | None = None
         for attempt in (1, 2):
@@ -113,9 +116,11 @@ class ConfirmingChannel:
     always match the broker's.
     """
 
-    def __init__(self, *, connection: Any, channel: Any):
+    def __init__(self, *, connection: Any, channel: Any, user_id: str | None = None):
+        """``user_id``: the connection's broker user, set as every publish's user_id property."""
         self.connection = connection
         self.channel = channel
+        self.user_id = user_id
         self.sequence = 0
         self.outstanding: set[int] = set()
         self.refused = 0
@@ -165,6 +170,8 @@ class ConfirmingChannel:
             "message_id": message_id,
             "app_id": "billing-worker",
         }
+        if self.user_id:
+            properties["user_id"] = self.user_id
         if message_type:
             properties["type"] = message_type
         if headers:

@@ -89,3 +89,17 @@ def test_reconciliation_event_matches_schema():
 def test_invoice_issued_event_id_is_deterministic():
     assert invoice_issued_event_id(invoice_id="a") == invoice_issued_event_id(invoice_id="a")
     assert invoice_issued_event_id(invoice_id="a") != invoice_issued_event_id(invoice_id="b")
+
+
+def test_producer_users_and_amqp_user():
+    from billing.config import amqp_user, producer_users_parse
+
+    assert producer_users_parse("") == {"auth": "auth", "rentals": "rentals", "billing": "billing"}
+    assert producer_users_parse(" rentals = velo ,") == {
+        "auth": "auth",
+        "rentals": "velo",
+        "billing": "billing",
+    }
+    assert amqp_user("amqp://billing:secret@rabbitmq:5672/%2F") == "billing"
+    assert amqp_user("amqp://us%40er:pw@host/") == "us@er"
+    assert amqp_user("amqp://localhost/") == "guest"

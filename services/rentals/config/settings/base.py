@@ -155,6 +155,14 @@ JWT_LEEWAY_SECONDS = env_int("JWT_LEEWAY_SECONDS", 5)
 
 # --- Messaging ---
 AMQP_URL = env("AMQP_URL", "amqp://guest:guest@127.0.0.1:5673/%2F")
+# The broker user each producer publishes as. RabbitMQ checks a message's user_id property against the
+# publishing connection's user; the inbox dead-letters an event whose user_id is not its producer's.
+# "producer=user" pairs over the defaults (the local stack's users); a single-user deployment names its
+# one user for every producer.
+AMQP_PRODUCER_USERS = {"auth": "auth", "rentals": "rentals", "billing": "billing"} | {
+    producer.strip(): user.strip()
+    for producer, _, user in (item.partition("=") for item in env_list("AMQP_PRODUCER_USERS"))
+}
 RENTALS_EXCHANGE = "rentals.events"
 OUTBOX_RELAY_BATCH_SIZE = env_int("OUTBOX_RELAY_BATCH_SIZE", 100)
 OUTBOX_RELAY_POLL_SECONDS = float(env("OUTBOX_RELAY_POLL_SECONDS", "0.5"))

@@ -10,7 +10,7 @@ import uuid
 
 import pika
 import pytest
-from core.amqp import StopFlag
+from core.amqp import StopFlag, amqp_user
 from django.utils import timezone
 from fleet.models import Bike
 from rentals.models import Rental
@@ -37,7 +37,11 @@ def test_real_inbox_topology_declares_idempotently():
         connection.close()
 
 
-def test_consumer_applies_invoice_once_and_dead_letters_garbage(tariff, station, contract_examples):
+def test_consumer_applies_invoice_once_and_dead_letters_garbage_and_foreign_publishers(
+    tariff, station, contract_examples, settings
+):
+    # The test publishes as AMQP_URL's user; here that user is billing's (RabbitMQ checks user_id).
+    settings.AMQP_PRODUCER_USERS = {**settings.AMQP_PRODUCER_USERS, "billing": amqp_user(AMQP_URL)}
     suffix = uuid.uuid4().hex
     topology = {
         "queue": f"test.rentals.inbox.{suffix}",
@@ -56,9 +60,9 @@ def test_consumer_applies_invoice_once_and_dead_letters_garbage(tariff, station,
         bike=bike,
         bike_number=bike.number,
         status="finished",
-        started_at=ended - dt.timedelta(minutes=20),
+        started_at=ended - dt.timedelta(seconds=1390),
         ended_at=ended,
-        duration_seconds=1200,
+        duration_seconds=1390,  # the example invoice's 700 with the conftest tariff
         tariff=tariff,
         tariff_snapshot=tariff.snapshot(),
     )
@@ -70,18 +74,24 @@ def test_consumer_applies_invoice_once_and_dead_letters_garbage(tariff, station,
     thread = threading.Thread(target=consumer.run)
     thread.start()
     try:
-        props = pika.BasicProperties(content_type="application/json", delivery_mode=2)
-        for body in (json.dumps(message).encode(), json.dumps(message).encode(), b"{garbage"):
-            channel.basic_publish(exchange="", routing_key=topology["queue"], body=body, properties=props)
-        dead = None
+        signed = pika.BasicProperties(
+            content_type="application/json", delivery_mode=2, user_id=amqp_user(AMQP_URL)
+        )
+        unsigned = pika.BasicProperties(content_type="application/json", delivery_mode=2)
+        body = json.dumps(message).encode()
+        # Without user_id (RabbitMQ only checks a user_id that is set) it is not billing's: dead-lettered.
+        channel.basic_publish(exchange="", routing_key=topology["queue"], body=body, properties=unsigned)
+        for payload in (body, body, b"{garbage"):
+            channel.basic_publish(exchange="", routing_key=topology["queue"], body=payload, properties=signed)
+        dead = []
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and dead is None:
-            method, _, body = channel.basic_get(queue=topology["dead_letter_queue"], auto_ack=True)
+        while time.monotonic() < deadline and len(dead) < 2:
+            method, _, payload = channel.basic_get(queue=topology["dead_letter_queue"], auto_ack=True)
             if method is not None:
-                dead = body
+                dead.append(payload)
             else:
                 connection.sleep(0.1)
-        assert dead == b"{garbage"
+        assert dead == [body, b"{garbage"]
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not LedgerEntry.objects.exists():
             time.sleep(0.1)

@@ -23,10 +23,19 @@ def _encode(message: dict) -> bytes:
     return json.dumps(message).encode()
 
 
+def _cost(duration_seconds: int) -> int:
+    """What the conftest tariff (100 + 25 per started minute, cap 2000 a day) charges."""
+    return 100 + -(-duration_seconds // 60) * 25
+
+
 @pytest.fixture
 def finished_rental_for(tariff, station):
     def _make(
-        *, rental_id: uuid.UUID, user_id: uuid.UUID, ended_ago: dt.timedelta = dt.timedelta(minutes=10)
+        *,
+        rental_id: uuid.UUID,
+        user_id: uuid.UUID,
+        ended_ago: dt.timedelta = dt.timedelta(minutes=10),
+        duration_seconds: int = 1390,  # the contract examples' ride: 700 with the conftest tariff
     ):
         bike = Bike.objects.create(number=f"B-{uuid.uuid4().hex[:6]}", model="m", station=station)
         ended = timezone.now() - ended_ago
@@ -38,9 +47,9 @@ def finished_rental_for(tariff, station):
             bike=bike,
             bike_number=bike.number,
             status="finished",
-            started_at=ended - dt.timedelta(minutes=23),
+            started_at=ended - dt.timedelta(seconds=duration_seconds),
             ended_at=ended,
-            duration_seconds=23 * 60,
+            duration_seconds=duration_seconds,
             tariff=tariff,
             tariff_snapshot=tariff.snapshot(),
         )
@@ -225,18 +234,20 @@ def test_a_batch_applies_each_invoice_once_and_dead_letters_only_the_unappliable
     invoices = []
     for index, rider in enumerate(riders * 2):  # two rentals per rider, in mixed order
         rental_id = uuid.uuid4()
-        finished_rental_for(rental_id=rental_id, user_id=rider)
-        invoices.append(_invoice_for(example, rental_id=rental_id, user_id=rider, amount=100 + index))
-    unknown = _invoice_for(example, rental_id=uuid.uuid4(), user_id=riders[0], amount=5)
+        finished_rental_for(rental_id=rental_id, user_id=rider, duration_seconds=60 * (index + 1))
+        invoices.append(
+            _invoice_for(example, rental_id=rental_id, user_id=rider, amount=_cost(60 * (index + 1)))
+        )
+    unknown = _invoice_for(example, rental_id=uuid.uuid4(), user_id=riders[0], amount=125)
     foreign = _invoice_for(example, rental_id=uuid.UUID(invoices[1]["data"]["rental_id"]),
-                           user_id=uuid.uuid4(), amount=5)  # fmt: skip
+                           user_id=uuid.uuid4(), amount=150)  # fmt: skip
     bodies = [_encode(m) for m in [invoices[0], unknown, *invoices[1:], foreign, invoices[0]]] + [b"{garbage"]
     outcomes = handle_batch(bodies)
     assert outcomes == [Outcome.ACK, Outcome.DEAD_LETTER, *[Outcome.ACK] * 5, Outcome.DEAD_LETTER,
                         Outcome.ACK, Outcome.DEAD_LETTER]  # fmt: skip
     assert LedgerEntry.objects.count() == 6
     for index, rider in enumerate(riders):
-        expected = -((100 + index) + (100 + index + 3))
+        expected = -(_cost(60 * (index + 1)) + _cost(60 * (index + 4)))
         assert Wallet.objects.get(user_id=rider).balance == expected
         assert LedgerEntry.objects.filter(wallet_id=rider).order_by("id").last().balance_after == expected
     billed = Rental.objects.filter(invoice_id__isnull=False)
@@ -257,10 +268,10 @@ def test_a_database_failure_retries_the_whole_batch_and_applies_nothing(
     _, example = contract_examples("invoice.issued")[0]
     rider = uuid.uuid4()
     messages = []
-    for amount in (10, 20):
+    for seconds in (60, 120):
         rental_id = uuid.uuid4()
-        finished_rental_for(rental_id=rental_id, user_id=rider)
-        messages.append(_invoice_for(example, rental_id=rental_id, user_id=rider, amount=amount))
+        finished_rental_for(rental_id=rental_id, user_id=rider, duration_seconds=seconds)
+        messages.append(_invoice_for(example, rental_id=rental_id, user_id=rider, amount=_cost(seconds)))
     real = consumers.HANDLERS["invoice.issued"]
     calls = []
 
@@ -276,3 +287,85 @@ def test_a_database_failure_retries_the_whole_batch_and_applies_nothing(
     ]  # fmt: skip
     assert not LedgerEntry.objects.exists()
     assert not Rental.objects.filter(invoice_id__isnull=False).exists()
+
+
+# ---------------------------------------------------------------------------------- producer identity
+
+
+@pytest.mark.django_db
+def test_each_event_type_is_accepted_only_from_its_producers_broker_user(
+    contract_examples, finished_rental_for
+):
+    producers = {"invoice.issued": "billing", "billing.reconciliation_requested": "billing",
+                 "user.deactivated": "auth", "user.reactivated": "auth"}  # fmt: skip
+    for event_type, producer in producers.items():
+        _, message = contract_examples(event_type)[0]
+        for user_id in {"auth", "rentals", "billing", "velo", "guest", None} - {producer}:
+            assert handle_message(_encode(message), user_id=user_id) is Outcome.DEAD_LETTER, (
+                event_type,
+                user_id,
+            )
+    assert not LedgerEntry.objects.exists() and not Rider.objects.exists()
+    assert not OutboxEvent.objects.exists()  # the forged reconciliation request re-emitted nothing
+    _, invoice = contract_examples("invoice.issued")[0]
+    finished_rental_for(
+        rental_id=uuid.UUID(invoice["data"]["rental_id"]), user_id=uuid.UUID(invoice["data"]["user_id"])
+    )
+    assert handle_message(_encode(invoice), user_id="billing") is Outcome.ACK
+    _, deactivated = contract_examples("user.deactivated")[0]
+    assert handle_message(_encode(deactivated), user_id="auth") is Outcome.ACK
+    assert LedgerEntry.objects.count() == 1 and Rider.objects.get().is_deactivated
+
+
+@pytest.mark.django_db
+def test_the_expected_producer_users_come_from_settings(contract_examples, settings):
+    settings.AMQP_PRODUCER_USERS = {**settings.AMQP_PRODUCER_USERS, "auth": "velo-auth"}
+    _, deactivated = contract_examples("user.deactivated")[0]
+    assert handle_message(_encode(deactivated), user_id="auth") is Outcome.DEAD_LETTER
+    assert handle_message(_encode(deactivated), user_id="velo-auth") is Outcome.ACK
+
+
+def test_amqp_producer_users_env_overrides_some_defaults(monkeypatch):
+    import importlib
+
+    from config.settings import base
+
+    monkeypatch.setenv("AMQP_PRODUCER_USERS", " billing = velo , auth=velo")
+    try:
+        assert importlib.reload(base).AMQP_PRODUCER_USERS == {
+            "auth": "velo",
+            "rentals": "rentals",
+            "billing": "velo",
+        }
+    finally:
+        monkeypatch.delenv("AMQP_PRODUCER_USERS")
+        importlib.reload(base)
+
+
+@pytest.mark.django_db
+def test_a_forged_producer_is_logged(contract_examples, caplog):
+    _, message = contract_examples("invoice.issued")[0]
+    with caplog.at_level("WARNING", logger="inbox.consumers"):
+        assert handle_message(_encode(message), user_id="rentals") is Outcome.DEAD_LETTER
+    [record] = [r for r in caplog.records if "unexpected broker user" in r.getMessage()]
+    assert (record.user_id, record.expected_user_id, record.event_type) == (
+        "rentals",
+        "billing",
+        "invoice.issued",
+    )
+
+
+@pytest.mark.django_db
+def test_an_invoice_amount_other_than_the_tariff_snapshots_is_dead_lettered(
+    contract_examples, finished_rental_for
+):
+    _, message = contract_examples("invoice.issued")[0]
+    data = message["data"]
+    finished_rental_for(rental_id=uuid.UUID(data["rental_id"]), user_id=uuid.UUID(data["user_id"]))
+    for amount in (0, 1, 699, 701, 100_000):
+        forged = copy.deepcopy(message)
+        forged["data"]["amount"] = amount
+        assert handle_message(_encode(forged), user_id="billing") is Outcome.DEAD_LETTER, amount
+    assert not LedgerEntry.objects.exists()
+    assert Rental.objects.get(id=data["rental_id"]).invoice_id is None
+    assert handle_message(_encode(message), user_id="billing") is Outcome.ACK  # 700 is right

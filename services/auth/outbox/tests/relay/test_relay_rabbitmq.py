@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 
 from outbox.models import OutboxEvent
-from outbox.relay import OutboxRelay, channel_open, outbox_publish_pending
+from outbox.relay import OutboxRelay, amqp_user, channel_open, outbox_publish_pending
 
 AMQP_URL = os.environ.get("AMQP_URL")
 needs_broker = pytest.mark.skipif(not AMQP_URL, reason="AMQP_URL not set: no RabbitMQ to test against")
@@ -40,7 +40,9 @@ def test_one_relay_pass_delivers_contract_valid_events(contract_validate):
         user_set_active(user_id=user.id, is_active=False)
         user_set_active(user_id=user.id, is_active=True)
 
-        assert outbox_publish_pending(channel=channel, exchange="auth.events") == 3
+        assert (
+            outbox_publish_pending(channel=channel, exchange="auth.events", user_id=amqp_user(AMQP_URL)) == 3
+        )
 
         received = []
         deadline = time.monotonic() + 10
@@ -61,6 +63,7 @@ def test_one_relay_pass_delivers_contract_valid_events(contract_validate):
     for method, properties, envelope in received:
         contract_validate(envelope)
         assert properties.content_type == "application/json"
+        assert properties.user_id == amqp_user(AMQP_URL)  # accepted by RabbitMQ: the connection's user
         assert properties.delivery_mode == 2
         assert properties.message_id == envelope["event_id"]
         assert envelope["data"]["user_id"] == str(user.id)

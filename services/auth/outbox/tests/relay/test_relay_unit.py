@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, transaction
 
 from outbox.models import OutboxEvent
-from outbox.relay import OutboxRelay, outbox_publish_pending
+from outbox.relay import OutboxRelay, amqp_user, outbox_publish_pending
 from outbox.services import outbox_event_record
 
 
@@ -43,6 +43,16 @@ def test_publishes_in_order_with_contract_properties():
     assert props.message_id == str(events[0].id)
     assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
     assert outbox_publish_pending(channel=channel, exchange="auth.events") == 0
+
+
+@pytest.mark.django_db
+def test_publishes_carry_the_relays_broker_user_as_user_id():
+    _record(2)
+    channel = FakeChannel()
+    user = amqp_user("amqp://auth:secret@rabbitmq:5672/%2F")
+    assert user == "auth"
+    assert outbox_publish_pending(channel=channel, exchange="auth.events", user_id=user) == 2
+    assert {p[3].user_id for p in channel.published} == {"auth"}
 
 
 @pytest.mark.django_db

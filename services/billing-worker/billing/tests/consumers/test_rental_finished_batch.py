@@ -111,3 +111,23 @@ def test_an_event_that_cannot_be_invoiced_is_dead_lettered_alone(monkeypatch):
     assert dead is odd and reason.startswith("unexpected error: ZeroDivisionError")
     assert [e["data"]["rental_id"] for e in issued(publisher)] == [json.loads(good.body)["data"]["rental_id"]]
     assert len(settlement.receipts) == 1 and settlement.retry == []
+
+
+@pytest.mark.parametrize("user_id", [None, "auth", "billing", "velo"])
+def test_an_event_not_published_by_rentals_broker_user_is_dead_lettered(user_id, caplog):
+    storage, publisher = FakeStorage(), FakePublisher()
+    body = VALID_RENTAL_FINISHED[0].read_bytes()
+    forged = FakeMessage(body=body, properties={"message_id": "m-1", "user_id": user_id}, delivery_tag=1)
+    genuine = FakeMessage(body=body, properties={"message_id": "m-2", "user_id": "rentals"}, delivery_tag=2)
+    with caplog.at_level("WARNING", logger="billing.consumers"):
+        settlement = batch_settle(
+            messages=[forged, genuine],
+            entries_run=lambda entries: invoices_issue_batch(
+                entries=entries, storage=storage, publisher=publisher
+            ),
+            producer_user="rentals",
+        )
+    [(dead, reason)] = settlement.dead
+    assert dead is forged and f"published by broker user {user_id!r}, not rentals' 'rentals'" in reason
+    assert "dead-lettering invalid rental.finished message" in caplog.text
+    assert len(issued(publisher)) == 1 and len(settlement.receipts) == 1

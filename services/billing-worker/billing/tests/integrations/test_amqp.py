@@ -7,6 +7,7 @@ import uuid
 import pika
 import pytest
 
+from billing.config import amqp_user
 from billing.integrations.amqp import EventPublisher
 from billing.tests.real import require_env
 from billing.topology import rental_finished_queue, topology_declare
@@ -46,6 +47,8 @@ def test_confirmed_persistent_publish_with_message_id(channel):
         assert len(got) == 2
         props, body = got[0]
         assert json.loads(body) == event
+        # Its broker user, which RabbitMQ checks and consumers compare with the producer's.
+        assert props.user_id == amqp_user(os.environ["AMQP_URL"])
         assert props.message_id == event["event_id"]
         assert props.delivery_mode == 2
         assert props.content_type == "application/json"

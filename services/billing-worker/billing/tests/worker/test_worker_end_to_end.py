@@ -19,6 +19,7 @@ from pathlib import Path
 import pika
 import pytest
 
+from billing.config import amqp_user
 from billing.contracts import schema_errors
 from billing.integrations.s3 import s3_client_create
 from billing.tests.conftest import CONTRACTS, INVALID_RENTAL_FINISHED, load_example
@@ -52,6 +53,8 @@ class Stack:
                 "RECONCILE_INTERVAL_SECONDS": "1",
                 "RECONCILE_AFTER_SECONDS": "180",
                 "EMAIL_FROM": "Velo <no-reply@velo.example>",
+                # The test publishes rental.finished as AMQP_URL's user: the worker takes it as rentals'.
+                "AMQP_PRODUCER_USERS": f"rentals={amqp_user(os.environ['AMQP_URL'])}",
             }
             | env
         )
@@ -105,7 +108,10 @@ class Stack:
             routing_key="rental.finished",
             body=body,
             properties=pika.BasicProperties(
-                content_type="application/json", delivery_mode=2, message_id=message_id or str(uuid.uuid4())
+                content_type="application/json",
+                delivery_mode=2,
+                message_id=message_id or str(uuid.uuid4()),
+                user_id=amqp_user(os.environ["AMQP_URL"]),
             ),
         )
 

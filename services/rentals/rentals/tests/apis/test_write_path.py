@@ -75,18 +75,20 @@ def test_answers_equal_the_output_serializer_in_every_state(rider, rider_id, mak
     assert (loose.status, loose.station_id, loose.lat, loose.lon) == ("available", None, 52.1, 13.1)
     assert loose.last_rental_id == uuid.UUID(other["id"])
 
-    # Billed (this also puts the rider's wallet in debt, so it comes last).
+    # Billed (this also puts the rider's wallet in debt, so it comes last). The amount must be what the
+    # rental's own tariff snapshot and duration cost.
+    Rental.objects.filter(id=rented["id"]).update(duration_seconds=120)
     rental_apply_invoice(
         rental_id=uuid.UUID(rented["id"]),
         user_id=rider_id,
         invoice_id=uuid.uuid4(),
-        amount=130,
+        amount=20,  # 2 minutes at 10, no unlock fee ("No cap")
         currency="EUR",
         s3_key="invoices/x.json",
     )
     billed = Rental.objects.get(id=rented["id"])
     assert rental_output(billed) == _serialized(billed.id)
-    assert rental_output(billed)["cost"] == {"amount": 130, "currency": "EUR"}
+    assert rental_output(billed)["cost"] == {"amount": 20, "currency": "EUR"}
 
 
 def test_rent_takes_the_tariff_fleet_says_is_in_force(rider, bike):
