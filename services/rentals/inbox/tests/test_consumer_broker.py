@@ -29,8 +29,10 @@ def test_real_inbox_topology_declares_idempotently():
     connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
     try:
         channel = connection.channel()
-        declare_topology(channel)
-        declare_topology(channel)
+        # On a fresh broker the producers' exchanges do not exist yet: the first passive declaration closes
+        # the channel and declare_topology goes on with a new one, which it returns.
+        channel = declare_topology(channel)
+        channel = declare_topology(channel)
         channel.queue_declare(queue=QUEUE, passive=True)
         channel.queue_declare(queue="rentals.inbox.dlq", passive=True)
     finally:
