@@ -10,6 +10,15 @@ set -eu
 template=${1:?usage: render.sh <template> <prefix-dir>}
 prefix=${2:?usage: render.sh <template> <prefix-dir>}
 
+# Derived: the Retry-After of the gateway's own 429s is one request's share of AUTH_TOKEN_RATE (N r/s or N r/m).
+if [ -z "${AUTH_TOKEN_RETRY_AFTER:-}" ]; then
+    case "${AUTH_TOKEN_RATE:-}" in
+        *r/m) n=${AUTH_TOKEN_RATE%r/m}; case "$n" in '' | *[!0-9]* | 0) ;; *) AUTH_TOKEN_RETRY_AFTER=$(((60 + n - 1) / n)) ;; esac ;;
+        *r/s) AUTH_TOKEN_RETRY_AFTER=1 ;;
+    esac
+    export AUTH_TOKEN_RETRY_AFTER="${AUTH_TOKEN_RETRY_AFTER:-1}"
+fi
+
 vars=$(grep -o '\${[A-Z_][A-Z0-9_]*}' "$template" | sort -u | tr -d '${}')
 missing=""
 for v in $vars; do
