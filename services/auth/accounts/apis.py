@@ -66,7 +66,7 @@ class RegisterApi(_Public):
         ),
         responses={201: UserOutputSerializer, **problem_responses(400, 415, 429)},
         auth=[],
-        tags=["accounts"],
+        tags=["auth"],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -94,7 +94,7 @@ class VerifyApi(_Public):
         ],
         responses={200: OutputSerializer, **problem_responses(400)},
         auth=[],
-        tags=["accounts"],
+        tags=["auth"],
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -121,7 +121,7 @@ class VerifyResendApi(_Public):
             **problem_responses(400, 415, 429),
         },
         auth=[],
-        tags=["accounts"],
+        tags=["auth"],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -142,7 +142,7 @@ class MeApi(APIView):
             ref_name = "ProfileUpdateInput"
 
     @extend_schema(
-        operation_id="me", responses={200: UserOutputSerializer, **problem_responses(401)}, tags=["accounts"]
+        operation_id="me", responses={200: UserOutputSerializer, **problem_responses(401)}, tags=["auth"]
     )
     def get(self, request: Request) -> Response:
         return Response(UserOutputSerializer(request.user).data)
@@ -151,7 +151,7 @@ class MeApi(APIView):
         operation_id="me_update",
         request=InputSerializer,
         responses={200: UserOutputSerializer, **problem_responses(400, 401, 415)},
-        tags=["accounts"],
+        tags=["auth"],
     )
     def patch(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -177,7 +177,7 @@ class PasswordChangeApi(APIView):
             204: OpenApiResponse(description="Changed; every refresh token of the user is revoked"),
             **problem_responses(400, 401, 415, 429),
         },
-        tags=["accounts"],
+        tags=["auth"],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -214,7 +214,7 @@ class PasswordResetApi(_Public):
         description="Always 202 with the same body, whether or not the address has an account.",
         responses={202: OutputSerializer, **problem_responses(400, 415, 429)},
         auth=[],
-        tags=["accounts"],
+        tags=["auth"],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -263,7 +263,7 @@ class PasswordResetConfirmApi(_Public):
             **problem_responses(400),
         },
         auth=[],
-        tags=["accounts"],
+        tags=["auth"],
     )
     def get(self, request: Request) -> HttpResponse:
         filters = self.FilterSerializer(data=request.query_params)
@@ -278,7 +278,7 @@ class PasswordResetConfirmApi(_Public):
             **problem_responses(400, 415),
         },
         auth=[],
-        tags=["accounts"],
+        tags=["auth"],
     )
     def post(self, request: Request) -> Response | HttpResponse:
         if request.content_type.startswith("application/x-www-form-urlencoded"):
@@ -326,7 +326,7 @@ class UserListApi(APIView):
             OpenApiParameter("page_size", int, description="1..100 (default 20)"),
         ],
         responses={200: UserOutputSerializer(many=True), **problem_responses(400, 401, 403)},
-        tags=["operators"],
+        tags=["accounts admin"],
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -350,7 +350,7 @@ class UserDetailApi(APIView):
     @extend_schema(
         operation_id="users_retrieve",
         responses={200: UserOutputSerializer, **problem_responses(401, 403, 404)},
-        tags=["operators"],
+        tags=["accounts admin"],
     )
     def get(self, request: Request, user_id) -> Response:
         user = user_get(user_id=user_id)
@@ -362,7 +362,7 @@ class UserDetailApi(APIView):
         operation_id="users_set_active",
         request=InputSerializer,
         responses={200: UserOutputSerializer, **problem_responses(400, 401, 403, 404, 409, 415)},
-        tags=["operators"],
+        tags=["accounts admin"],
     )
     def patch(self, request: Request, user_id) -> Response:
         serializer = self.InputSerializer(data=request.data)

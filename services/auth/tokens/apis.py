@@ -46,7 +46,7 @@ class TokenObtainApi(_Public):
         request=InputSerializer,
         responses={200: TokenPairOutputSerializer, **problem_responses(400, 401, 403, 415, 429)},
         auth=[],
-        tags=["tokens"],
+        tags=["auth"],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -67,7 +67,7 @@ class TokenRefreshApi(_Public):
         request=InputSerializer,
         responses={200: TokenPairOutputSerializer, **problem_responses(400, 401, 415)},
         auth=[],
-        tags=["tokens"],
+        tags=["auth"],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -90,7 +90,7 @@ class LogoutApi(_Public):
             **problem_responses(400, 401, 415),
         },
         auth=[],
-        tags=["tokens"],
+        tags=["auth"],
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -111,7 +111,7 @@ class JwksApi(_Public):
             )
         },
         auth=[],
-        tags=["tokens"],
+        tags=["auth"],
     )
     def get(self, request: Request) -> Response:
         response = Response(jwks_get())

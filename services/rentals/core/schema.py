@@ -1,4 +1,6 @@
-"""OpenAPI: Bearer JWT scheme and the problem+json error responses on every operation."""
+"""OpenAPI: Bearer JWT scheme, the problem+json error responses on every operation, tags per domain."""
+
+import re
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -35,6 +37,25 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+# Swagger UI and ReDoc group operations by tag: the first pattern matching an operation's path names its
+# domain (a view's own extend_schema(tags=...) still wins).
+TAGS_BY_PATH = (
+    (re.compile(r"^/api/bikes/[^/]+/reservation"), "reservations"),
+    (re.compile(r"^/api/reservations"), "reservations"),
+    (re.compile(r"^/api/bikes"), "bikes"),
+    (re.compile(r"^/api/stations"), "stations"),
+    (re.compile(r"^/api/tariffs"), "tariffs"),
+    (re.compile(r"^/api/rentals"), "rentals"),
+    (re.compile(r"^/api/wallets?(/|$)"), "wallet"),
+    (re.compile(r"^/api/payments"), "payments"),
+    (re.compile(r"^/api/problems"), "problems"),
+    (re.compile(r"^/api/alerts"), "alerts"),
+    (re.compile(r"^/api/zones"), "zones"),
+    (re.compile(r"^/gbfs"), "GBFS"),
+    (re.compile(r"^/api/(healthz|readyz)$"), "health"),
+)
+
+
 class ProblemAutoSchema(AutoSchema):
     _descriptions = {
         "400": "Validation error or malformed request",
@@ -48,6 +69,12 @@ class ProblemAutoSchema(AutoSchema):
         "422": "Idempotency-Key reused with a different request",
         "500": "Internal error",
     }
+
+    def get_tags(self) -> list[str]:
+        for pattern, tag in TAGS_BY_PATH:
+            if pattern.match(self.path):
+                return [tag]
+        return super().get_tags()
 
     def get_serializer_name(self, serializer, direction):
         # Nested Input/Output serializers share class names; name components after their view.

@@ -74,7 +74,7 @@ class GbfsFeedApi(APIView):
 def _feed_view(feed: str):
     schema = extend_schema(
         operation_id=f"gbfs_{feed}",
-        tags=["gbfs"],
+        tags=["GBFS"],
         summary=f"GBFS v3.0 {feed}.json",
         description="Public GBFS v3.0 file (MobilityData). Conditional GET with If-None-Match answers 304.",
         auth=[],

@@ -39,3 +39,20 @@ def test_swagger_ui_and_redoc_list_both_schemas_without_cdn(client):
 def test_sidecar_static_assets_are_served(client):
     response = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert response.status_code == 200
+
+
+def test_every_operation_is_tagged_with_its_domain(client):
+    schema = client.get("/api/schema").json()
+    tags = {
+        (path, method): operation["tags"]
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    }
+    domains = {"bikes", "stations", "tariffs", "reservations", "rentals", "wallet", "payments", "GBFS"}
+    domains |= {"health", "problems", "alerts", "zones"}
+    assert {tag for found in tags.values() for tag in found} <= domains, tags
+    assert all(len(found) == 1 for found in tags.values()), tags
+    assert tags[("/api/bikes/{bike_id}/reservation", "post")] == ["reservations"]
+    assert tags[("/api/bikes", "get")] == ["bikes"]
+    assert tags[("/api/wallet", "get")] == ["wallet"]
+    assert tags[("/api/payments/webhook", "post")] == ["payments"]

@@ -44,3 +44,15 @@ def test_spectacular_validate_fail_on_warn_passes(tmp_path):
         stderr=StringIO(),
     )
     assert out.stat().st_size > 1000
+
+
+def test_every_operation_is_tagged_with_its_domain(api_client):
+    schema = api_client.get("/api/auth/schema").json()
+    tags = {
+        (path, method): operation["tags"]
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert {tag for found in tags.values() for tag in found} <= {"auth", "accounts admin", "health"}, tags
+    assert tags[("/api/auth/token", "post")] == ["auth"]
+    assert tags[("/api/auth/users/{user_id}", "patch")] == ["accounts admin"]
