@@ -153,6 +153,7 @@ def test_bike_page_keyset_after_and_before(make_bike):
         "number": "K-1",
         "model": bikes[1].model,
         "status": "available",
+        "condition": "ok",
         "station_id": str(bikes[1].station_id),
         "lat": bikes[1].lat,
         "lon": bikes[1].lon,
