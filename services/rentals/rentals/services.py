@@ -157,13 +157,14 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
                 raise PaymentRequired("Your wallet balance is negative; top it up before renting.")
             raise NotFound("Bike not found.")
         bike_number, bike_status, station_id, condition, in_debt, has_active, tariff_snapshot = row
+        # Under the bike's row lock, which condition changes take too: never rented once reported unsafe.
+        # First, since it holds for every rider alike.
+        if condition != BikeCondition.OK:
+            raise BikeOutOfService(f"The bike is out of service ({condition}).")
         if in_debt:
             raise PaymentRequired("Your wallet balance is negative; top it up before renting.")
         if has_active:
             raise ActiveRentalExists("You already have an active rental.")
-        # Under the bike's row lock, which condition changes take too: never rented once reported unsafe.
-        if condition != BikeCondition.OK:
-            raise BikeOutOfService(f"The bike is out of service ({condition}).")
         reservation = _ensure_bike_rentable(
             cursor=cursor, bike_id=bike_id, bike_status=bike_status, user_id=user_id
         )
