@@ -1,5 +1,4 @@
 import pytest
-
 from zones.services import zone_create
 
 pytestmark = pytest.mark.django_db
