@@ -58,7 +58,7 @@ SMALL_BIKES = 10_000
 LARGE_BIKES = 20_000 if QUICK else 100_000
 S4_SAMPLES = 40 if QUICK else 200
 S1_CLIENTS = [32] if QUICK else [8, 32, 128]
-# BENCH_ONLY=ceilings,s1,s5,s2,s3,s4 runs a subset (for iterating on one part; the default runs all).
+# BENCH_ONLY=ceilings,s1,s5,s2,s3,s4,s6 runs a subset (for iterating on one part; the default runs all).
 ONLY = {p for p in os.environ.get("BENCH_ONLY", "").split(",") if p}
 
 
@@ -1246,6 +1246,52 @@ def explain_hot_paths(token: str, user_id: str, probed: dict) -> dict:
     return out
 
 
+# ------------------------------------------------------------------------------------------- scenario 6
+S6_ZONES, S6_ALERTS = 1000, 100
+S6_FEEDS = [
+    f"/gbfs/v3/{name}.json"
+    for name in (
+        "system_alerts",
+        "geofencing_zones",
+        "station_status",
+        "vehicle_status",
+        "station_information",
+    )
+]
+
+
+def scenario6(token: str) -> dict:
+    """GBFS with 1 000 zones and 100 alerts at the small scale (10 000 bikes, 1 000 stations), uncached:
+    the in-process build cost (GBFS_CACHE=off, bench/experiments/probe.py) and the latency through the
+    gateway of a rentals web with its feed cache off. The zones and alerts are removed afterwards."""
+    psql(file=BENCH / "sql" / "seed_fleetops.sql", variables={"zones": S6_ZONES, "alerts": S6_ALERTS})
+    counts = psql(
+        "SELECT (SELECT count(*) FROM zones_zone), (SELECT count(*) FROM alerts_servicealert),"
+        " (SELECT count(*) FROM fleet_bike WHERE status <> 'retired')"
+    ).strip()
+    zones, alerts, bikes = (int(x) for x in counts.split("|"))
+    out: dict = {"zones": zones, "alerts": alerts, "bikes": bikes}
+    try:
+        out["probe"] = {
+            path: {k: item[k] for k in ("status", "bytes", "inprocess_p50_ms", "inprocess_max_ms")}
+            for path, item in probe(token, gbfs_cache=False, n=5 if QUICK else 20, paths=S6_FEEDS).items()
+        }
+        proc = swap_rentals_web(STACK_MODEL, env={"GBFS_CACHE": "off"})
+        try:
+            out["served_uncached"] = {
+                path: sample_latency(path, None, n=10 if QUICK else 40) for path in S6_FEEDS
+            }
+        finally:
+            proc.stop()
+            swap_rentals_web(None)
+    finally:
+        psql(
+            "DELETE FROM zones_zone WHERE name LIKE 'Bench zone %';"
+            " DELETE FROM alerts_servicealert WHERE summary::text LIKE '%Bench alert%'"
+        )
+    return out
+
+
 # ------------------------------------------------------------------------------------------- scenario 5
 TOKEN_BENCH = r"""
 import json, os, time, django
@@ -1475,6 +1521,22 @@ def table(res: dict, markdown: bool = False) -> str:
                     "",
                     "",
                     "-",
+                )
+            )
+    s6 = res["scenarios"].get("s6")
+    if s6:
+        for path, item in s6.get("served_uncached", {}).items():
+            built = s6.get("probe", {}).get(path, {})
+            rows.append(
+                (
+                    f"S6 GBFS uncached {path.rsplit('/', 1)[-1]} "
+                    f"({s6['zones']} zones, {s6['alerts']} alerts, {s6['bikes']} bikes)",
+                    f"served p50 {item['p50_ms']} p95 {item['p95_ms']} ms; build p50 "
+                    f"{built.get('inprocess_p50_ms')} ms, {built.get('bytes')} B",
+                    "",
+                    "",
+                    "≤200ms",
+                    ok(item["p95_ms"] is not None and item["p95_ms"] <= 200),
                 )
             )
     s4 = res["scenarios"].get("s4")
@@ -1742,6 +1804,11 @@ def main() -> int:
             res["scenarios"]["s3"]["backlog"] = scenario3_backlog()
             log(f"  drain: {res['scenarios']['s3']['backlog']}")
             wait_billing_idle(30 if QUICK else 420)  # a partial drain finishes before latency is measured
+
+        if wanted("s6"):
+            log(f"S6 GBFS feeds with {S6_ZONES} zones and {S6_ALERTS} alerts, uncached")
+            res["scenarios"]["s6"] = scenario6(riders[0]["access"])
+            log(f"  S6: {res['scenarios']['s6']}")
 
         if wanted("s4"):
             log("S4 page latency at the small scale")

@@ -2,6 +2,8 @@
 
 minutes = ceil(seconds / 60): a started minute is paid, 0 s is 0 minutes.
 Without a daily cap: total = unlock_fee + minutes * price_per_minute.
+A rental whose rider reported a problem with the bike during it (``unlock_fee_waived`` in the
+rental.finished event) pays no unlock fee: total = minute charges only.
 With a daily cap the trip is cut into 24-hour windows counted from ``started_at``; each window's
 minute charge is min(daily_cap, ceil(window_seconds / 60) * price_per_minute).
 All amounts are integers in minor units. Durations are UTC seconds, so midnight or a DST change
@@ -40,6 +42,11 @@ class RentalCost:
     minutes: int
     windows: tuple[RideWindow, ...]
     total: int
+    unlock_fee_waived: bool = False
+
+    @property
+    def unlock_fee_charged(self) -> int:
+        return 0 if self.unlock_fee_waived else self.unlock_fee
 
 
 def billed_minutes(*, seconds: int) -> int:
@@ -50,7 +57,12 @@ def billed_minutes(*, seconds: int) -> int:
 
 
 def rental_cost(
-    *, duration_seconds: int, unlock_fee: int, price_per_minute: int, daily_cap: int | None
+    *,
+    duration_seconds: int,
+    unlock_fee: int,
+    price_per_minute: int,
+    daily_cap: int | None,
+    unlock_fee_waived: bool = False,
 ) -> RentalCost:
     for name, value in (
         ("duration_seconds", duration_seconds),
@@ -63,6 +75,8 @@ def rental_cost(
         isinstance(daily_cap, bool) or not isinstance(daily_cap, int) or daily_cap < 0
     ):
         raise ValueError("daily_cap must be a non-negative integer or None")
+    if not isinstance(unlock_fee_waived, bool):
+        raise ValueError("unlock_fee_waived must be a boolean")
 
     if daily_cap is None:
         minutes = billed_minutes(seconds=duration_seconds)
@@ -91,5 +105,6 @@ def rental_cost(
         duration_seconds=duration_seconds,
         minutes=sum(w.minutes for w in windows),
         windows=windows,
-        total=unlock_fee + sum(w.amount for w in windows),
+        total=(0 if unlock_fee_waived else unlock_fee) + sum(w.amount for w in windows),
+        unlock_fee_waived=unlock_fee_waived,
     )

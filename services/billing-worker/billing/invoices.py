@@ -51,15 +51,18 @@ def invoice_build(*, event: dict[str, Any], issued_at: datetime) -> dict[str, An
         unlock_fee=tariff["unlock_fee"],
         price_per_minute=tariff["price_per_minute"],
         daily_cap=tariff["daily_cap"],
+        unlock_fee_waived=data.get("unlock_fee_waived", False),
     )
     line_items: list[dict[str, Any]] = [
         {
             "kind": "unlock_fee",
-            "description": "Unlock fee",
+            "description": "Unlock fee (waived: problem reported)"
+            if cost.unlock_fee_waived
+            else "Unlock fee",
             "quantity": 1,
             "unit": "unlock",
             "unit_price": tariff["unlock_fee"],
-            "amount": tariff["unlock_fee"],
+            "amount": cost.unlock_fee_charged,
         }
     ]
     many_windows = len(cost.windows) > 1
@@ -102,6 +105,7 @@ def invoice_build(*, event: dict[str, Any], issued_at: datetime) -> dict[str, An
             "daily_cap": tariff["daily_cap"],
             "currency": currency,
         },
+        "unlock_fee_waived": cost.unlock_fee_waived,
         "line_items": line_items,
         "total": {"amount": cost.total, "currency": currency},
         "currency": currency,

@@ -15,6 +15,9 @@ urlpatterns = [
     path("api/", include("rentals.urls")),
     path("api/", include("wallets.urls")),
     path("api/", include("reservations.urls")),
+    path("api/", include("problems.urls")),
+    path("api/", include("alerts.urls")),
+    path("api/", include("zones.urls")),
     path("gbfs/", include("gbfs.urls")),
 ]
 

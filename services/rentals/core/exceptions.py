@@ -8,10 +8,18 @@ class ApplicationError(Exception):
     slug = "bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str | None = None, *, errors: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: dict[str, Any] | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors
+        # RFC 9457 extension members of this problem type (e.g. `nearest_station`).
+        self.extensions = extensions
 
 
 class ValidationFailed(ApplicationError):
@@ -35,6 +43,18 @@ class Conflict(ApplicationError):
 class BikeUnavailable(Conflict):
     slug = "bike-unavailable"
     title = "Bike not available"
+
+
+class BikeOutOfService(Conflict):
+    """The bike's condition is not `ok` (needs a check, broken, in repair or missing)."""
+
+    slug = "bike-out-of-service"
+    title = "Bike out of service"
+
+
+class ParkingNotAllowed(Conflict):
+    slug = "parking-not-allowed"
+    title = "Parking not allowed here"
 
 
 class ActiveRentalExists(Conflict):

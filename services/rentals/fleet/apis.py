@@ -1,7 +1,7 @@
 import functools
 
 from core.pagination import keyset_paginate, paginated_serializer
-from core.permissions import IsAdminOrReadOnly
+from core.permissions import IsAdmin, IsAdminOrReadOnly
 from core.schema import IDEMPOTENCY_KEY
 from core.serializers import StrictInputSerializer
 from django.conf import settings
@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fleet import selectors, services
-from fleet.models import BikeStatus
+from fleet.models import BikeCondition, BikeStatus, ConditionSource
 
 PAGE_PARAMS = [
     OpenApiParameter("cursor", str, description="Opaque cursor from `next`/`previous`."),
@@ -41,6 +41,7 @@ class BikeOutputSerializer(serializers.Serializer):
     number = serializers.CharField()
     model = serializers.CharField()
     status = serializers.ChoiceField(choices=BikeStatus.choices)
+    condition = serializers.ChoiceField(choices=BikeCondition.choices)
     station_id = serializers.UUIDField(allow_null=True)
     lat = serializers.FloatField(allow_null=True)
     lon = serializers.FloatField(allow_null=True)
@@ -55,6 +56,7 @@ def bike_rows_output(rows: list[dict]) -> list[dict]:
             "number": row["number"],
             "model": row["model"],
             "status": row["status"],
+            "condition": row["condition"],
             "station_id": row["station_id"],
             "lat": row["lat"],
             "lon": row["lon"],
@@ -69,6 +71,7 @@ class BikeListApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.CharField(required=False)
+        condition = serializers.CharField(required=False)
         station_id = serializers.UUIDField(required=False)
         lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
         lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
@@ -81,6 +84,15 @@ class BikeListApi(APIView):
                     f"Allowed: {', '.join(BikeStatus.values)} (comma separated)."
                 )
             return statuses
+
+        def validate_condition(self, value):
+            conditions = [item.strip() for item in value.split(",") if item.strip()]
+            bad = [item for item in conditions if item not in BikeCondition.values]
+            if bad or not conditions:
+                raise serializers.ValidationError(
+                    f"Allowed: {', '.join(BikeCondition.values)} (comma separated)."
+                )
+            return conditions
 
         def validate(self, attrs):
             if ("lat" in attrs) != ("lon" in attrs):
@@ -103,6 +115,11 @@ class BikeListApi(APIView):
         operation_id="bikes_list",
         parameters=[
             OpenApiParameter("status", str, description="Comma list of statuses; default `available`."),
+            OpenApiParameter(
+                "condition",
+                str,
+                description="Comma list of conditions; default `ok` (bikes riders can take).",
+            ),
             OpenApiParameter("station_id", {"type": "string", "format": "uuid"}),
             OpenApiParameter(
                 "lat",
@@ -123,6 +140,7 @@ class BikeListApi(APIView):
             fetch=functools.partial(
                 selectors.bike_page,
                 statuses=filters.get("status"),
+                conditions=filters.get("condition"),
                 station_id=filters.get("station_id"),
                 near=near,
             ),
@@ -175,6 +193,60 @@ class BikeDetailApi(APIView):
     )
     def delete(self, request, bike_id):
         return Response(BikeOutputSerializer(services.bike_retire(bike_id=bike_id)).data)
+
+
+class BikeConditionChangeOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    from_condition = serializers.ChoiceField(choices=BikeCondition.choices)
+    to_condition = serializers.ChoiceField(choices=BikeCondition.choices)
+    reason = serializers.CharField()
+    source = serializers.ChoiceField(choices=ConditionSource.choices)
+    changed_by = serializers.UUIDField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class BikeConditionOutputSerializer(serializers.Serializer):
+    bike_id = serializers.UUIDField()
+    condition = serializers.ChoiceField(choices=BikeCondition.choices)
+    history = BikeConditionChangeOutputSerializer(many=True)
+
+
+class BikeConditionApi(APIView):
+    """Operators move a bike between conditions; only `ok` bikes are rented, reserved or listed."""
+
+    permission_classes = [IsAdmin]
+    problem_codes = {"POST": ["409"]}
+
+    class InputSerializer(StrictInputSerializer):
+        condition = serializers.ChoiceField(choices=BikeCondition.choices)
+        reason = serializers.CharField(max_length=500)
+
+    @staticmethod
+    def _output(bike_id) -> dict:
+        bike, history = selectors.bike_condition_history(bike_id=bike_id)
+        return BikeConditionOutputSerializer(
+            {"bike_id": bike.id, "condition": bike.condition, "history": history}
+        ).data
+
+    @extend_schema(operation_id="bikes_condition_retrieve", responses=BikeConditionOutputSerializer)
+    def get(self, request, bike_id):
+        return Response(self._output(bike_id))
+
+    @extend_schema(
+        operation_id="bikes_condition_set",
+        description="Move the bike to another condition with a reason (kept in its history). "
+        "409 when the bike is retired or already in that condition.",
+        parameters=[IDEMPOTENCY_KEY],
+        request=InputSerializer,
+        responses={200: BikeConditionOutputSerializer},
+    )
+    def post(self, request, bike_id):
+        def handler():
+            data = _validated(self.InputSerializer, request.data)
+            services.bike_condition_set(bike_id=bike_id, changed_by=request.user.id, **data)
+            return status.HTTP_200_OK, self._output(bike_id)
+
+        return idempotent_response(request=request, handler=handler)
 
 
 # ----- stations -----

@@ -13,6 +13,22 @@ class BikeStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
+class BikeCondition(models.TextChoices):
+    """What the bike is fit for, beside where it is in a trip (`status`). Only `ok` bikes are rented,
+    reserved, listed to riders and counted as available in GBFS."""
+
+    OK = "ok", "OK"
+    NEEDS_CHECK = "needs_check", "Needs check"
+    BROKEN = "broken", "Broken"
+    IN_REPAIR = "in_repair", "In repair"
+    MISSING = "missing", "Missing"
+
+
+class ConditionSource(models.TextChoices):
+    OPERATOR = "operator", "Operator"
+    PROBLEM_REPORTS = "problem_reports", "Problem reports"
+
+
 class Station(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
@@ -35,6 +51,10 @@ class Bike(models.Model):
     number = models.CharField(max_length=32, unique=True)
     model = models.CharField(max_length=100)
     status = models.CharField(max_length=20, choices=BikeStatus.choices, default=BikeStatus.AVAILABLE)
+    # A database default too: rows written by plain SQL (bench seeding, older tools) are `ok`.
+    condition = models.CharField(
+        max_length=20, choices=BikeCondition.choices, default=BikeCondition.OK, db_default=BikeCondition.OK
+    )
     station = models.ForeignKey(
         Station, null=True, blank=True, on_delete=models.PROTECT, related_name="bikes"
     )
@@ -57,10 +77,32 @@ class Bike(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=BikeStatus.values), name="bike_status_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(condition__in=BikeCondition.values), name="bike_condition_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+
+class BikeConditionChange(models.Model):
+    """Append-only history of a bike's condition: who or what changed it, from what, and why."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    bike = models.ForeignKey(Bike, on_delete=models.PROTECT, related_name="condition_changes")
+    from_condition = models.CharField(max_length=20, choices=BikeCondition.choices)
+    to_condition = models.CharField(max_length=20, choices=BikeCondition.choices)
+    reason = models.CharField(max_length=500)
+    source = models.CharField(max_length=20, choices=ConditionSource.choices)
+    changed_by = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["bike", "-created_at"], name="bike_condition_history_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.from_condition} -> {self.to_condition}"
 
 
 class Tariff(models.Model):

@@ -14,7 +14,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from fleet.models import Bike, BikeStatus, Station, Tariff
+from fleet.models import Bike, BikeCondition, BikeConditionChange, BikeStatus, Station, Tariff
 
 
 def bike_list_ordering(*, near: tuple[float, float] | None = None) -> list[str]:
@@ -22,7 +22,7 @@ def bike_list_ordering(*, near: tuple[float, float] | None = None) -> list[str]:
     return ["number", "id"] if near is None else ["distance", "id"]
 
 
-BIKE_COLUMNS = "id::text AS id, number, model, status, station_id::text AS station_id, lat, lon"
+BIKE_COLUMNS = "id::text AS id, number, model, status, condition, station_id::text AS station_id, lat, lon"
 # Nearest-first pages read this many rows past the page from the KNN index before ordering them (see
 # `_bike_page_nearest`).
 NEAREST_EXTRA_CANDIDATES = 32
@@ -31,20 +31,26 @@ NEAREST_EXTRA_CANDIDATES = 32
 def bike_page(
     *,
     statuses: list[str] | None = None,
+    conditions: list[str] | None = None,
     station_id: uuid.UUID | None = None,
     near: tuple[float, float] | None = None,
     after: list | None = None,
     reverse: bool = False,
     limit: int,
 ) -> list[dict]:
-    """A page of bikes (available ones unless `statuses` says otherwise) in `bike_list_ordering`, after
-    (before, when `reverse`) the key `after`, as dicts with ids as text (and `distance` with `near`: the
-    straight-line distance between points on the unit sphere, in the order of the great-circle distance).
+    """A page of bikes (available ones in condition `ok` unless `statuses` / `conditions` say otherwise)
+    in `bike_list_ordering`, after (before, when `reverse`) the key `after`, as dicts with ids as text (and
+    `distance` with `near`: the straight-line distance between points on the unit sphere, in the order of
+    the great-circle distance).
     Hand-written SQL: this is the API's hottest read, and building the query through the ORM was half its
     CPU (BENCHMARKS.md, S1). `after` comes from a client's cursor: a value of the wrong type raises
     ValueError or TypeError before it reaches the database."""
-    params: dict = {"statuses": list(statuses or [BikeStatus.AVAILABLE]), "limit": limit}
-    where = ["status = ANY(%(statuses)s)"]
+    params: dict = {
+        "statuses": list(statuses or [BikeStatus.AVAILABLE]),
+        "conditions": list(conditions or [BikeCondition.OK]),
+        "limit": limit,
+    }
+    where = ["status = ANY(%(statuses)s)", "condition = ANY(%(conditions)s)"]
     if station_id is not None:
         where.append("station_id = %(station_id)s::uuid")
         params["station_id"] = str(station_id)
@@ -131,6 +137,12 @@ def bike_get(*, bike_id: uuid.UUID) -> Bike:
         raise NotFound("Bike not found.")
 
 
+def bike_condition_history(*, bike_id: uuid.UUID) -> tuple[Bike, list[BikeConditionChange]]:
+    """The bike and its condition changes, newest first."""
+    bike = bike_get(bike_id=bike_id)
+    return bike, list(BikeConditionChange.objects.filter(bike=bike).order_by("-created_at", "-id"))
+
+
 def _station_bike_count(bikes: QuerySet[Bike]) -> Coalesce:
     """Bikes of `bikes` at the outer station, counted per station row through `bike_station_status_idx`
     (a join + aggregate would count the whole fleet before the page is cut)."""
@@ -140,7 +152,9 @@ def _station_bike_count(bikes: QuerySet[Bike]) -> Coalesce:
 
 def _stations() -> QuerySet[Station]:
     return Station.objects.annotate(
-        available_bikes=_station_bike_count(Bike.objects.filter(status=BikeStatus.AVAILABLE)),
+        available_bikes=_station_bike_count(
+            Bike.objects.filter(status=BikeStatus.AVAILABLE, condition=BikeCondition.OK)
+        ),
         docked_bikes=_station_bike_count(Bike.objects.exclude(status=BikeStatus.RETIRED)),
     )
 

@@ -1,10 +1,20 @@
+import datetime as dt
 import uuid
 from typing import Any
 
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from django.db import IntegrityError, transaction
+from outbox.services import outbox_emit
 
-from fleet.models import Bike, BikeStatus, Station, Tariff
+from fleet.models import (
+    Bike,
+    BikeCondition,
+    BikeConditionChange,
+    BikeStatus,
+    ConditionSource,
+    Station,
+    Tariff,
+)
 
 ADMIN_SETTABLE_STATUSES = (BikeStatus.AVAILABLE, BikeStatus.MAINTENANCE)
 
@@ -134,6 +144,59 @@ def bike_retire(*, bike_id: uuid.UUID) -> Bike:
         bike.status = BikeStatus.RETIRED
         bike.save(update_fields=["status", "updated_at"])
     return bike
+
+
+def _iso(value) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def bike_condition_change_locked(
+    *, bike: Bike, condition: str, reason: str, source: str, changed_by: uuid.UUID | None
+) -> BikeConditionChange:
+    """Call with the bike row locked (renting takes the same lock, so a rent and a condition change never
+    interleave). Writes the history row, the bike and `bike.condition_changed` in the caller's transaction."""
+    change = BikeConditionChange.objects.create(
+        bike=bike,
+        from_condition=bike.condition,
+        to_condition=condition,
+        reason=reason,
+        source=source,
+        changed_by=changed_by,
+    )
+    bike.condition = condition
+    bike.save(update_fields=["condition", "updated_at"])
+    outbox_emit(
+        event_type="bike.condition_changed",
+        data={
+            "bike_id": str(bike.id),
+            "bike_number": bike.number,
+            "from_condition": change.from_condition,
+            "to_condition": change.to_condition,
+            "reason": reason,
+            "source": source,
+            "changed_by": str(changed_by) if changed_by else None,
+            "changed_at": _iso(change.created_at),
+        },
+    )
+    return change
+
+
+@transaction.atomic
+def bike_condition_set(
+    *, bike_id: uuid.UUID, condition: str, reason: str, changed_by: uuid.UUID | None
+) -> BikeConditionChange:
+    """Operator transition: any condition to any other. A rented bike may change condition (the trip goes
+    on; the bike cannot be rented again until it is `ok`). A retired bike or no change is a 409."""
+    if condition not in BikeCondition.values:
+        raise ValidationFailed("Invalid condition.", errors={"condition": ["Unknown condition."]})
+    bike = _lock_bike(bike_id)
+    if bike.status == BikeStatus.RETIRED:
+        raise Conflict("A retired bike has no condition to change.")
+    if bike.condition == condition:
+        raise Conflict(f"The bike is already {condition}.")
+    return bike_condition_change_locked(
+        bike=bike, condition=condition, reason=reason, source=ConditionSource.OPERATOR, changed_by=changed_by
+    )
 
 
 @transaction.atomic

@@ -50,6 +50,8 @@ class GbfsConfig:
     cache_alias: str
     pricing_cap_days: int
     vehicle_type_name: str
+    propulsion_type: str
+    max_range_meters: int | None
 
     @property
     def language(self) -> str:
@@ -79,4 +81,8 @@ def gbfs_config() -> GbfsConfig:
         cache_alias=_raw("GBFS_CACHE_ALIAS") or "default",
         pricing_cap_days=max(_int("GBFS_PRICING_CAP_DAYS", 7), 1),
         vehicle_type_name=_raw("GBFS_VEHICLE_TYPE_NAME") or "Velo bike",
+        propulsion_type=_raw("GBFS_PROPULSION_TYPE") or "human",
+        max_range_meters=None
+        if _raw("GBFS_MAX_RANGE_METERS") is None
+        else max(_int("GBFS_MAX_RANGE_METERS", 0), 0),
     )

@@ -48,11 +48,15 @@ def _data(*, feed: str, config: GbfsConfig, base_url: str, now: dt.datetime) -> 
         return selectors.vehicle_status_data(config=config)
     if feed == "system_pricing_plans":
         return selectors.system_pricing_plans_data(config=config)
+    if feed == "system_alerts":
+        return selectors.system_alerts_data(now=now)
+    if feed == "geofencing_zones":
+        return selectors.geofencing_zones_data(config=config)
     raise ValueError(f"unknown GBFS feed {feed!r}")
 
 
 def feed_ttl(*, feed: str, config: GbfsConfig) -> int:
-    return config.status_ttl if feed in selectors.STATUS_FEEDS else config.info_ttl
+    return config.status_ttl if feed in selectors.SHORT_TTL_FEEDS else config.info_ttl
 
 
 def window_start(*, now: dt.datetime, ttl: int) -> dt.datetime:

@@ -9,10 +9,12 @@ import uuid
 from collections import defaultdict
 from decimal import Decimal
 
+from alerts.selectors import alerts_current
 from django.db.models import Count, TextField
 from django.db.models.functions import Cast
-from fleet.models import Bike, BikeStatus, Station, Tariff
+from fleet.models import Bike, BikeCondition, BikeStatus, Station, Tariff
 from fleet.selectors import tariff_in_force
+from zones.models import Zone
 
 from gbfs.conf import GbfsConfig
 from gbfs.money import json_number, minor_to_major
@@ -30,12 +32,19 @@ FEEDS = (
     "station_status",
     "vehicle_status",
     "system_pricing_plans",
+    "system_alerts",
+    "geofencing_zones",
 )
 STATUS_FEEDS = frozenset({"station_status", "vehicle_status"})
+# Feeds on the status ttl (GBFS_STATUS_TTL): trips change the status feeds; operators' alerts and zones
+# must reach riders' apps and trip planners as soon.
+SHORT_TTL_FEEDS = STATUS_FEEDS | {"system_alerts", "geofencing_zones"}
 # Feeds that embed absolute URLs, so they depend on the base URL the client used.
 DISCOVERY_FEEDS = frozenset({"gbfs", "gbfs_versions"})
 # Bikes that are somewhere a rider can see them; rented bikes are on a trip, retired ones are gone.
 VISIBLE_STATUSES = (BikeStatus.AVAILABLE, BikeStatus.RESERVED, BikeStatus.MAINTENANCE)
+# A missing bike is not where the data last saw it, so it is not published at all; a bike in any other
+# condition but `ok` is shown disabled (and is not available).
 
 
 def rfc3339(moment: dt.datetime) -> str:
@@ -96,11 +105,13 @@ def vehicle_types_data(*, config: GbfsConfig) -> dict:
     vehicle_type = {
         "vehicle_type_id": VEHICLE_TYPE_ID,
         "form_factor": "bicycle",
-        "propulsion_type": "human",
+        "propulsion_type": config.propulsion_type,
         "name": config.localized(config.vehicle_type_name),
         "wheel_count": 2,
         "rider_capacity": 1,
     }
+    if config.max_range_meters is not None:
+        vehicle_type["max_range_meters"] = config.max_range_meters
     if tariff_in_force() is not None:
         vehicle_type["default_pricing_plan_id"] = PRICING_PLAN_ID
         vehicle_type["pricing_plan_ids"] = [PRICING_PLAN_ID]
@@ -130,12 +141,16 @@ def station_status_data(*, now: dt.datetime) -> dict:
     counts: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
     grouped = (
         Bike.objects.filter(station__isnull=False, status__in=VISIBLE_STATUSES)
-        .values("station_id", "status")
+        .exclude(condition=BikeCondition.MISSING)
+        .values("station_id", "status", "condition")
         .annotate(n=Count("id"))
         .order_by()
     )
     for row in grouped:
-        counts[row["station_id"]][row["status"]] = row["n"]
+        by_status = counts[row["station_id"]]
+        # A bike not `ok` counts as disabled, whatever its trip status.
+        status = BikeStatus.MAINTENANCE if row["condition"] != BikeCondition.OK else row["status"]
+        by_status[status] = by_status.get(status, 0) + row["n"]
 
     reported = rfc3339(now)
     stations = []
@@ -164,24 +179,25 @@ def vehicle_status_data(*, config: GbfsConfig) -> dict:
     # were most of this feed's cost (BENCHMARKS.md, S4). Same ids as vehicle_public_id().
     rows = (
         Bike.objects.filter(status__in=VISIBLE_STATUSES)
+        .exclude(condition=BikeCondition.MISSING)
         .annotate(
             id_text=Cast("id", TextField()),
             station_text=Cast("station_id", TextField()),
             last_rental_text=Cast("last_rental_id", TextField()),
         )
-        .values_list("id_text", "status", "station_text", "lat", "lon", "last_rental_text")
+        .values_list("id_text", "status", "station_text", "lat", "lon", "last_rental_text", "condition")
     )
     key = config.vehicle_id_secret.encode()
-    reserved, maintenance = str(BikeStatus.RESERVED), str(BikeStatus.MAINTENANCE)
+    reserved, maintenance, ok = str(BikeStatus.RESERVED), str(BikeStatus.MAINTENANCE), str(BikeCondition.OK)
     vehicles = []
-    for bike_id, status, station_id, lat, lon, last_rental_id in rows:
+    for bike_id, status, station_id, lat, lon, last_rental_id, condition in rows:
         has_position = lat is not None and lon is not None
         if not has_position and station_id is None:
             continue  # nowhere to show it
         vehicle = {
             "vehicle_id": _vehicle_id(key, bike_id, last_rental_id),
             "is_reserved": status == reserved,
-            "is_disabled": status == maintenance,
+            "is_disabled": status == maintenance or condition != ok,
             "vehicle_type_id": VEHICLE_TYPE_ID,
         }
         if has_position:
@@ -256,3 +272,75 @@ def system_pricing_plans_data(*, config: GbfsConfig) -> dict:
     if segments:
         plan["per_min_pricing"] = segments
     return {"plans": [plan]}
+
+
+def system_alerts_data(*, now: dt.datetime) -> dict:
+    """Alerts not over at the window's start; GBFS v3.0 spells the types in lower case."""
+    alerts = []
+    for alert in alerts_current(now=now):
+        times = {"start": rfc3339(alert.starts_at)}
+        if alert.ends_at is not None:
+            times["end"] = rfc3339(alert.ends_at)
+        entry = {
+            "alert_id": str(alert.id),
+            "type": alert.alert_type.lower(),
+            "times": [times],
+            "summary": alert.summary,
+            "last_updated": rfc3339(alert.updated_at),
+        }
+        if alert.station_ids:
+            entry["station_ids"] = [str(station_id) for station_id in alert.station_ids]
+        if alert.description:
+            entry["description"] = alert.description
+        if alert.url:
+            entry["url"] = alert.url
+        alerts.append(entry)
+    return {"alerts": alerts}
+
+
+# Outside every zone: anything goes (stations and free-floating returns alike).
+GLOBAL_RULES = [{"ride_start_allowed": True, "ride_end_allowed": True, "ride_through_allowed": True}]
+
+
+def zone_rule(
+    *, ride_allowed: bool, ride_through_allowed: bool, parking_allowed: bool, speed: int | None
+) -> dict:
+    """A no-parking zone still lets a trip end at a station (rental_finish's rule), which GBFS says as
+    `ride_end_allowed` with `station_parking`."""
+    rule = {
+        "ride_start_allowed": ride_allowed,
+        "ride_end_allowed": True,
+        "ride_through_allowed": ride_through_allowed,
+        "station_parking": not parking_allowed,
+    }
+    if speed is not None:
+        rule["maximum_speed_kph"] = speed
+    return rule
+
+
+def geofencing_zones_data(*, config: GbfsConfig) -> dict:
+    rows = Zone.objects.order_by("name", "id").values_list(
+        "name", "geometry", "ride_allowed", "ride_through_allowed", "parking_allowed", "maximum_speed_kph"
+    )
+    features = [
+        {
+            "type": "Feature",
+            "geometry": geometry,
+            "properties": {
+                "name": config.localized(name),
+                "rules": [
+                    zone_rule(
+                        ride_allowed=ride_allowed,
+                        ride_through_allowed=ride_through_allowed,
+                        parking_allowed=parking_allowed,
+                        speed=speed,
+                    )
+                ],
+            },
+        }
+        for name, geometry, ride_allowed, ride_through_allowed, parking_allowed, speed in rows
+    ]
+    return {
+        "geofencing_zones": {"type": "FeatureCollection", "features": features},
+        "global_rules": GLOBAL_RULES,
+    }

@@ -44,6 +44,9 @@ class RentalOutputSerializer(serializers.Serializer):
     cost = MoneySerializer(allow_null=True)
     billing_status = serializers.ChoiceField(choices=["pending", "billed"])
     invoice_id = serializers.UUIDField(allow_null=True)
+    unlock_fee_waived = serializers.BooleanField(
+        help_text="The rider reported a problem with the bike during the rental: no unlock fee."
+    )
 
 
 def _iso(value):
@@ -87,6 +90,7 @@ def rental_output(rental: Rental) -> dict:
         "cost": None if cost is None else {"amount": int(cost["amount"]), "currency": str(cost["currency"])},
         "billing_status": rental.billing_status,
         "invoice_id": _str_or_none(rental.invoice_id),
+        "unlock_fee_waived": bool(rental.unlock_fee_waived),
     }
 
 
@@ -152,12 +156,23 @@ class RentalDetailApi(APIView):
 
 
 class RentalFinishApi(APIView):
+    problem_codes = {"POST": ["409"]}
+
     class InputSerializer(StrictInputSerializer):
         station_id = serializers.UUIDField(required=False, allow_null=True)
+        lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+        lon = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+
+        def validate(self, attrs):
+            if (attrs.get("lat") is None) != (attrs.get("lon") is None):
+                raise serializers.ValidationError({"lat": ["Give both lat and lon."]})
+            return attrs
 
     @extend_schema(
         operation_id="rentals_finish",
-        description="Finish the rental (optionally at a station). Finishing twice returns the same rental.",
+        description="Finish the rental (optionally at a station; elsewhere, optionally at `lat`/`lon`, the "
+        "bike's position). Finishing twice returns the same rental. Not at a station and inside a no-parking "
+        "zone: 409 `parking-not-allowed` with `nearest_station`.",
         parameters=[IDEMPOTENCY_KEY],
         request=InputSerializer,
         responses={200: RentalOutputSerializer},
@@ -170,6 +185,8 @@ class RentalFinishApi(APIView):
                 user_id=request.user.id,
                 rental_id=rental_id,
                 station_id=serializer.validated_data.get("station_id"),
+                lat=serializer.validated_data.get("lat"),
+                lon=serializer.validated_data.get("lon"),
             )
             return status.HTTP_200_OK, rental_output(rental)
 

@@ -29,6 +29,9 @@ class Rental(models.Model):
     tariff = models.ForeignKey("fleet.Tariff", on_delete=models.PROTECT, related_name="rentals")
     # The tariff as it was when the rental started; later edits to the tariff never change a rental.
     tariff_snapshot = models.JSONField()
+    # Set when the rental finishes: the rider reported a problem with the bike during it, so billing charges
+    # no unlock fee (carried in rental.finished as `unlock_fee_waived`).
+    unlock_fee_waived = models.BooleanField(default=False, db_default=False)
     cost_amount = models.BigIntegerField(null=True, blank=True)
     cost_currency = models.CharField(max_length=3, blank=True, default="")
     invoice_id = models.UUIDField(null=True, blank=True)

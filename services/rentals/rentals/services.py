@@ -6,21 +6,24 @@ import uuid
 from core.exceptions import (
     ActiveRentalExists,
     ApplicationError,
+    BikeOutOfService,
     BikeUnavailable,
     Conflict,
     NotFound,
+    ParkingNotAllowed,
     PaymentRequired,
     ValidationFailed,
 )
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from fleet.models import Bike, BikeStatus
+from fleet.models import Bike, BikeCondition, BikeStatus
 from outbox.models import OutboxEvent
 from outbox.services import outbox_emit
 from reservations.models import Reservation
 from reservations.services import reservation_claim_for_rent, reservation_consume
 from wallets.selectors import wallet_in_debt
 from wallets.services import wallet_charge_rental
+from zones.selectors import nearest_station, no_parking_zone_at
 
 from rentals.costs import tariff_snapshot_cost
 from rentals.models import Rental, RentalStatus
@@ -44,7 +47,7 @@ def _iso(value: dt.datetime) -> str:
 # Under the bike's row lock, the rider's debt, the rider's active rental and the tariff in force at the
 # rental's start (fleet.selectors.tariff_in_force's rule, as one subquery), in one round trip.
 _RENT_CHECK = """
-SELECT b.number, b.status, b.station_id,
+SELECT b.number, b.status, b.station_id, b.condition,
        EXISTS (SELECT 1 FROM wallets_wallet w WHERE w.user_id = %(user)s AND w.balance < 0),
        EXISTS (SELECT 1 FROM rentals_rental r WHERE r.user_id = %(user)s AND r.status = 'active'),
        (SELECT json_build_object(
@@ -74,14 +77,16 @@ _RENTAL_COLUMNS = [field.attname for field in _RENTAL_FIELDS]
 # The rental under its row lock, and the return station if one was named and is active. (The column
 # names come from the model, not from input.)
 _FINISH_LOCK = f"""
-SELECT {", ".join(f"r.{column}" for column in _RENTAL_COLUMNS)}, s.id, s.lat, s.lon
+SELECT {", ".join(f"r.{column}" for column in _RENTAL_COLUMNS)}, s.id, s.lat, s.lon,
+       EXISTS (SELECT 1 FROM problems_problemreport p WHERE p.rental_id = r.id)
   FROM rentals_rental r
   LEFT JOIN fleet_station s ON s.id = %(station)s AND s.is_active
  WHERE r.id = %(rental)s AND r.user_id = %(user)s
    FOR UPDATE OF r
 """  # noqa: S608
 _RENTAL_FINISHED = """
-UPDATE rentals_rental SET status = 'finished', ended_at = %s, duration_seconds = %s, end_station_id = %s
+UPDATE rentals_rental SET status = 'finished', ended_at = %s, duration_seconds = %s, end_station_id = %s,
+       unlock_fee_waived = %s
  WHERE id = %s
 """
 _BIKE_RETURNED_AT_STATION = """
@@ -93,6 +98,12 @@ _BIKE_RETURNED_ELSEWHERE = """
 UPDATE fleet_bike SET status = 'available', station_id = NULL, last_rental_id = %s, updated_at = %s
  WHERE id = %s
 """
+_BIKE_RETURNED_AT_POSITION = """
+UPDATE fleet_bike SET status = 'available', station_id = NULL, lat = %s, lon = %s, last_rental_id = %s,
+       updated_at = %s
+ WHERE id = %s
+"""
+_BIKE_POSITION = "SELECT lat, lon FROM fleet_bike WHERE id = %s"
 
 
 def _as_json(value):
@@ -146,7 +157,11 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
             if wallet_in_debt(user_id=user_id):
                 raise PaymentRequired("Your wallet balance is negative; top it up before renting.")
             raise NotFound("Bike not found.")
-        bike_number, bike_status, station_id, in_debt, has_active, tariff_snapshot = row
+        bike_number, bike_status, station_id, condition, in_debt, has_active, tariff_snapshot = row
+        # Under the bike's row lock, which condition changes take too: never rented once reported unsafe.
+        # First, since it holds for every rider alike.
+        if condition != BikeCondition.OK:
+            raise BikeOutOfService(f"The bike is out of service ({condition}).")
         if in_debt:
             raise PaymentRequired("Your wallet balance is negative; top it up before renting.")
         if has_active:
@@ -213,37 +228,76 @@ def rental_finished_event_data(*, rental: Rental) -> dict:
         "start_station_id": str(rental.start_station_id) if rental.start_station_id else None,
         "end_station_id": str(rental.end_station_id) if rental.end_station_id else None,
         "tariff": rental.tariff_snapshot,
+        "unlock_fee_waived": bool(rental.unlock_fee_waived),
     }
 
 
+def _ensure_parking_allowed(*, cursor, bike_id: uuid.UUID, position: tuple[float, float] | None) -> None:
+    """A rental that does not end at a station must not end inside a no-parking zone (409 with the
+    nearest station, where it may always end). The position is the one the rider's app sent, else the
+    bike's last known one; a bike with neither is not checked."""
+    if position is None:
+        cursor.execute(_BIKE_POSITION, [bike_id])
+        lat, lon = cursor.fetchone()
+        if lat is None or lon is None:
+            return
+        position = (lat, lon)
+    lat, lon = position
+    zone = no_parking_zone_at(lat=lat, lon=lon)
+    if zone is None:
+        return
+    station = nearest_station(lat=lat, lon=lon)
+    detail = f"Parking is not allowed in zone {zone.name!r}; end the rental at a station."
+    if station is not None:
+        detail = f"{detail[:-1]}, e.g. {station['name']} ({station['distance_m']} m away)."
+    raise ParkingNotAllowed(detail, extensions={"zone_id": str(zone.id), "nearest_station": station})
+
+
 @transaction.atomic
-def rental_finish(*, user_id: uuid.UUID, rental_id: uuid.UUID, station_id: uuid.UUID | None = None) -> Rental:
-    """Idempotent: finishing a finished rental returns it unchanged."""
+def rental_finish(
+    *,
+    user_id: uuid.UUID,
+    rental_id: uuid.UUID,
+    station_id: uuid.UUID | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+) -> Rental:
+    """Idempotent: finishing a finished rental returns it unchanged. `lat`/`lon` (the bike's position as
+    the rider's app sees it) are used only when the rental does not end at a station."""
     with connection.cursor() as cursor:
         cursor.execute(_FINISH_LOCK, {"station": station_id, "rental": rental_id, "user": user_id})
         row = cursor.fetchone()
         if row is None:
             raise NotFound("Rental not found.")
         values = list(row[: len(_RENTAL_COLUMNS)])
-        found_station_id, station_lat, station_lon = row[len(_RENTAL_COLUMNS) :]
+        found_station_id, station_lat, station_lon, reported_problem = row[len(_RENTAL_COLUMNS) :]
         rental = Rental.from_db(connection.alias, _RENTAL_COLUMNS, values)
         rental.tariff_snapshot = _as_json(rental.tariff_snapshot)
         if rental.status == RentalStatus.FINISHED:
             return rental
         if station_id is not None and found_station_id is None:
             raise ValidationFailed("Unknown station.", errors={"station_id": ["Unknown or retired station."]})
+        position = (lat, lon) if lat is not None and lon is not None else None
+        if found_station_id is None:
+            _ensure_parking_allowed(cursor=cursor, bike_id=rental.bike_id, position=position)
         now = timezone.now()
         rental.status = RentalStatus.FINISHED
         rental.ended_at = now
         rental.duration_seconds = max(0, int((now - rental.started_at).total_seconds()))
         rental.end_station_id = found_station_id
-        cursor.execute(_RENTAL_FINISHED, [now, rental.duration_seconds, found_station_id, rental.id])
+        rental.unlock_fee_waived = bool(reported_problem)
+        cursor.execute(
+            _RENTAL_FINISHED,
+            [now, rental.duration_seconds, found_station_id, rental.unlock_fee_waived, rental.id],
+        )
         # The bike's row lock is taken by this UPDATE, after the rental's (the order finish always had).
         if found_station_id is not None:
             cursor.execute(
                 _BIKE_RETURNED_AT_STATION,
                 [found_station_id, station_lat, station_lon, rental.id, now, rental.bike_id],
             )
+        elif position is not None:
+            cursor.execute(_BIKE_RETURNED_AT_POSITION, [*position, rental.id, now, rental.bike_id])
         else:
             cursor.execute(_BIKE_RETURNED_ELSEWHERE, [rental.id, now, rental.bike_id])
     outbox_emit(event_type="rental.finished", data=rental_finished_event_data(rental=rental))

@@ -14,10 +14,17 @@ import datetime as dt
 import logging
 import uuid
 
-from core.exceptions import ActiveRentalExists, BikeUnavailable, Conflict, NotFound, PaymentRequired
+from core.exceptions import (
+    ActiveRentalExists,
+    BikeOutOfService,
+    BikeUnavailable,
+    Conflict,
+    NotFound,
+    PaymentRequired,
+)
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from fleet.models import Bike, BikeStatus
+from fleet.models import Bike, BikeCondition, BikeStatus
 from outbox.services import outbox_emit
 from rentals.models import Rental, RentalStatus
 from wallets.selectors import wallet_in_debt
@@ -138,6 +145,8 @@ def reservation_create(*, user_id: uuid.UUID, bike_id: uuid.UUID) -> Reservation
         raise ActiveRentalExists("You already have an active rental.")
     if Reservation.objects.filter(user_id=user_id, status=ReservationStatus.OPEN).exists():
         raise ReservationExists("You already have an open reservation.")
+    if bike.condition != BikeCondition.OK:
+        raise BikeOutOfService(f"The bike is out of service ({bike.condition}).")
     if bike.status != BikeStatus.AVAILABLE:
         raise BikeUnavailable(f"The bike is {bike.status}.")
     try:

@@ -122,3 +122,16 @@ def test_rejects_negative_and_non_integer_inputs(kwargs):
     args = {"duration_seconds": 60, "unlock_fee": 100, "price_per_minute": 25, "daily_cap": None} | kwargs
     with pytest.raises(ValueError):
         rental_cost(**args)
+
+
+def test_waived_unlock_fee_leaves_only_the_minutes():
+    cost = rental_cost(
+        duration_seconds=125, unlock_fee=100, price_per_minute=25, daily_cap=None, unlock_fee_waived=True
+    )
+    assert (cost.unlock_fee, cost.unlock_fee_charged, cost.total) == (100, 0, 75)
+    assert rental_cost(duration_seconds=125, unlock_fee=100, price_per_minute=25, daily_cap=None).total == 175
+
+
+def test_waiver_must_be_a_boolean():
+    with pytest.raises(ValueError):
+        rental_cost(duration_seconds=1, unlock_fee=1, price_per_minute=1, daily_cap=None, unlock_fee_waived=1)

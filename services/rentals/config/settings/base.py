@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "inbox",
     "gbfs",
     "reservations",
+    "problems",
+    "alerts",
+    "zones",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +140,12 @@ SPECTACULAR_SETTINGS = {
         "RentalStatusEnum": "rentals.models.RentalStatus",
         "ReservationStatusEnum": "reservations.models.ReservationStatus",
         "AdminSettableBikeStatusEnum": ["available", "maintenance"],
+        "BikeConditionEnum": "fleet.models.BikeCondition",
+        "ConditionSourceEnum": "fleet.models.ConditionSource",
+        "ProblemCategoryEnum": "problems.models.ProblemCategory",
+        "ProblemStatusEnum": "problems.models.ProblemStatus",
+        "ProblemResolutionEnum": ["resolved", "rejected"],
+        "AlertTypeEnum": "alerts.models.AlertType",
     },
     "SWAGGER_UI_SETTINGS": {
         "urls": [
@@ -212,6 +221,10 @@ def env_nonnegative_float(name: str, default: float) -> float:
 RESERVATION_MINUTES = env_positive_float("RESERVATION_MINUTES", 10)
 RESERVATION_SWEEP_SECONDS = env_positive_float("RESERVATION_SWEEP_SECONDS", 15)
 RESERVATION_SWEEP_BATCH_SIZE = env_int("RESERVATION_SWEEP_BATCH_SIZE", 200)
+# Open problem reports from different riders that take a bike out of service (`needs_check`).
+PROBLEM_REPORTS_TO_CHECK = max(env_int("PROBLEM_REPORTS_TO_CHECK", 2), 1)
+# Positions a zone's MultiPolygon may have in all (400 beyond).
+ZONE_MAX_VERTICES = max(env_int("ZONE_MAX_VERTICES", 2000), 4)
 # Reads check a rider's deactivation against a per-process copy at most this old (writes always ask the
 # database); 0 turns the copy off.
 RIDER_STATUS_CACHE_SECONDS = env_nonnegative_float("RIDER_STATUS_CACHE_SECONDS", 5)

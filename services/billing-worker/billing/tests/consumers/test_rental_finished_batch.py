@@ -95,7 +95,7 @@ def test_an_event_that_cannot_be_invoiced_is_dead_lettered_alone(monkeypatch):
     storage, publisher = FakeStorage(), FakePublisher()
     good, odd = (
         FakeMessage(body=json.dumps(e).encode(), delivery_tag=i + 1)
-        for i, e in enumerate(distinct_examples())
+        for i, e in enumerate(distinct_examples()[:2])
     )
     odd_rental = json.loads(odd.body)["data"]["rental_id"]
     real_build = services.invoice_build

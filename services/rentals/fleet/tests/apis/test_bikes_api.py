@@ -17,7 +17,8 @@ def test_list_defaults_to_available_bikes(rider, make_bike):
     assert response.status_code == 200
     body = response.json()
     assert [b["id"] for b in body["results"]] == [str(available.id)]
-    assert set(body["results"][0]) == {"id", "number", "model", "status", "station_id", "lat", "lon"}
+    fields = {"id", "number", "model", "status", "condition", "station_id", "lat", "lon"}
+    assert set(body["results"][0]) == fields
     assert body["next"] is None and body["previous"] is None
 
 

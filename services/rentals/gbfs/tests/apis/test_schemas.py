@@ -146,3 +146,57 @@ def test_the_schemas_do_catch_a_broken_feed(client, gbfs_schemas, fleet):
     assert any("is_reserved" in error for error in errors)
     assert any("last_updated" in error for error in errors)
     assert schema_errors(gbfs_schemas["system_information"], {"version": "2.3"})
+
+
+def test_fleet_with_conditions_alerts_and_zones_validates(client, gbfs_schemas, fleet, settings):
+    from alerts.services import alert_create
+    from zones.services import zone_create
+
+    fleet.bike()
+    broken = fleet.bike()
+    broken.condition = "broken"
+    broken.save()
+    missing = fleet.bike(station=None, lat=52.5, lon=13.4)
+    missing.condition = "missing"
+    missing.save()
+    summary = [{"text": "Closed", "language": "en"}]
+    alert_create(alert_type="SYSTEM_CLOSURE", summary=summary, ends_at=None)
+    alert_create(
+        alert_type="STATION_CLOSURE",
+        summary=summary,
+        station_ids=[broken.station_id],
+        url=[{"text": "https://velo.example/a", "language": "en"}],
+        description=summary,
+    )
+    ring = [[13.40, 52.51], [13.43, 52.51], [13.43, 52.53], [13.40, 52.53], [13.40, 52.51]]
+    zone_create(
+        name="No parking", geometry={"type": "MultiPolygon", "coordinates": [[ring]]}, parking_allowed=False
+    )
+    zone_create(
+        name="Slow",
+        geometry={"type": "MultiPolygon", "coordinates": [[ring]]},
+        maximum_speed_kph=10,
+        ride_allowed=False,
+    )
+
+    bodies = _assert_valid(client, gbfs_schemas)
+
+    vehicles = bodies["vehicle_status"]["data"]["vehicles"]
+    assert len(vehicles) == 2 and sum(v["is_disabled"] for v in vehicles) == 1
+    station_counts = [s["num_vehicles_available"] for s in bodies["station_status"]["data"]["stations"]]
+    disabled = [s["num_vehicles_disabled"] for s in bodies["station_status"]["data"]["stations"]]
+    assert sum(station_counts) == 1 and sum(disabled) == 1
+    alerts = bodies["system_alerts"]["data"]["alerts"]
+    assert sorted(a["type"] for a in alerts) == ["station_closure", "system_closure"]
+    features = bodies["geofencing_zones"]["data"]["geofencing_zones"]["features"]
+    rules = {f["properties"]["name"][0]["text"]: f["properties"]["rules"][0] for f in features}
+    assert rules["No parking"]["station_parking"] is True and rules["No parking"]["ride_end_allowed"] is True
+    assert rules["Slow"]["maximum_speed_kph"] == 10 and rules["Slow"]["ride_start_allowed"] is False
+    assert bodies["geofencing_zones"]["data"]["global_rules"][0]["ride_end_allowed"] is True
+
+
+def test_vehicle_types_carry_propulsion_and_range(client, settings, db):
+    settings.GBFS_PROPULSION_TYPE = "electric_assist"
+    settings.GBFS_MAX_RANGE_METERS = 60000
+    [vehicle_type] = client.get("/gbfs/v3/vehicle_types.json").json()["data"]["vehicle_types"]
+    assert (vehicle_type["propulsion_type"], vehicle_type["max_range_meters"]) == ("electric_assist", 60000)
