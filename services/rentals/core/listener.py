@@ -12,8 +12,6 @@ from django.db import connections
 
 logger = logging.getLogger(__name__)
 
-_NOTIFY = "SELECT pg_notify(%s, %s)"
-
 
 class NotificationListener:
     """A dedicated autocommit connection (never one that runs transactions). Not thread-safe: callers in
@@ -73,12 +71,6 @@ class NotificationListener:
             logger.warning("notification listener lost its connection", extra={"error": repr(exc)})
             self.close()
             return None
-
-    def notify(self, payload: str) -> None:
-        """NOTIFY this channel on this connection (autocommit: a transaction of its own, outside any
-        write's); raises django.db.DatabaseError when the connection is gone."""
-        with self._wrapper.cursor() as cursor:
-            cursor.execute(_NOTIFY, [self.channel, payload])
 
     def close(self) -> None:
         if self._wrapper is not None:

@@ -13,8 +13,8 @@ Freshness is a product rule (services/rentals/README.md, "Freshness of bike list
   process builds each page at most once per age window instead of after every change.
 - The rider who made a change: read-your-writes. A successful write (any method but GET/HEAD/OPTIONS, by a
   valid token) notes its rider here at once, after its transaction committed and before the answer leaves,
-  and announces the rider to the other web processes: `NOTIFY fleet_bike_changed, '<user id>'`, sent on this
-  process's own LISTEN connection (autocommit, never inside a write transaction; `FleetChangeFeed`). A rider
+  and announces the rider to the other web processes: `NOTIFY fleet_bike_changed, '<user id>'`, sent in
+  autocommit on the request's connection (`core.notify`, never inside a write transaction). A rider
   noted at time t is only served pages built after t; their next read therefore goes through Django (which
   keeps the fresh page for everyone) wherever the gateway sends it. Every request reads the notifications
   pending on the connection first (one non-blocking look at its socket), which also keeps PostgreSQL's
@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 from core.authentication import decode_access_token, user_from_claims
 from core.listener import NotificationListener
+from core.notify import notify_on_commit
 from core.request_id import new_request_id, reset_request_id, set_request_id
 from django.conf import settings
 from django.db import DatabaseError
@@ -79,7 +80,7 @@ def max_page_age() -> float:
 
 class FleetChangeFeed:
     """The riders other web processes announced as having just written, over a LISTEN connection of this
-    process's own; and the announcement of this process's writers on the same connection."""
+    process's own; and the announcement of this process's writers to all of them."""
 
     def __init__(self, *, alias: str = "default") -> None:
         self._lock = threading.Lock()
@@ -120,17 +121,9 @@ class FleetChangeFeed:
 
     def announce(self, user_id: str) -> None:
         """Tell every web process (this one included) that `user_id` has just written; call after the
-        write committed. Without a connection the other processes cannot be told, and they serve no pages
-        meanwhile either unless theirs works: each then relies on its page age."""
-        with self._lock:
-            if not self._listener.listening:
-                return
-            try:
-                self._listener.notify(user_id)
-            except DatabaseError as exc:
-                logger.warning("fleet change feed cannot announce", extra={"error": repr(exc)})
-                self._listener.close()
-                self._retry_at = time.monotonic() + RETRY_SECONDS
+        write committed. Sent on the calling thread's own connection in autocommit (core.notify), so no
+        reader waits for it; should it fail, the other processes rely on their page age."""
+        notify_on_commit(CHANNEL, user_id)
 
     def close(self) -> None:
         with self._lock:
