@@ -7,8 +7,9 @@
 -- ship them) and carry producer "bench-pgbench"; the bench deletes the rows this script wrote afterwards.
 -- notify_inside=1: the outbox trigger's NOTIFY inside the transaction as before (the rows written here are
 -- already published, so the real trigger stays quiet); the bike trigger, where still installed, fires itself.
--- notify_after=1: after each commit, the one NOTIFY the service sends then (core.notify: outbox_event and
--- fleet_bike_changed with the rider, on channels nobody listens to here). notify_after=0 with the old
+-- notify_after=1: after each commit, the two NOTIFY statements the service sends then, each in autocommit
+-- (core.notify: outbox_event, and fleet_bike_changed with the rider from the page cache), on channels
+-- nobody listens to here. notify_after=0 with the old
 -- insert triggers in place measures the previous design (NOTIFY inside the transaction).
 \set b :client_id * :slice + random(1, :slice)
 \set seq random(1, 4000000000000000)
@@ -49,7 +50,8 @@ SELECT pg_notify('outbox_event_pgbench', '');
 \endif
 COMMIT;
 \if :notify_after
-SELECT pg_notify('fleet_bike_changed_pgbench', md5('pgb-rider-' || :client_id)), pg_notify('outbox_event_pgbench', '');
+SELECT pg_notify('outbox_event_pgbench', '');
+SELECT pg_notify('fleet_bike_changed_pgbench', md5('pgb-rider-' || :client_id));
 \endif
 SELECT EXISTS (SELECT 1 FROM riders_rider WHERE user_id = md5('pgb-rider-' || :client_id)::uuid AND is_deactivated);
 BEGIN;
@@ -76,5 +78,6 @@ SELECT pg_notify('outbox_event_pgbench', '');
 \endif
 COMMIT;
 \if :notify_after
-SELECT pg_notify('fleet_bike_changed_pgbench', md5('pgb-rider-' || :client_id)), pg_notify('outbox_event_pgbench', '');
+SELECT pg_notify('outbox_event_pgbench', '');
+SELECT pg_notify('fleet_bike_changed_pgbench', md5('pgb-rider-' || :client_id));
 \endif
