@@ -30,9 +30,10 @@ def main() -> int:
         received = time.time()
         event = json.loads(body)
         occurred = dt.datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).timestamp()
-        print(
-            json.dumps({"type": event["event_type"], "occurred": occurred, "received": received}), flush=True
-        )
+        data = event["data"]
+        key = data.get("rental_id") or data.get("email")
+        line = {"type": event["event_type"], "key": key, "occurred": occurred, "received": received}
+        print(json.dumps(line), flush=True)
         ch.basic_ack(method.delivery_tag)
 
     channel.basic_consume(queue=queue, on_message_callback=on_message)
