@@ -9,9 +9,9 @@ import select
 import psycopg2
 from django.db import connections
 
-logger = logging.getLogger(__name__)
+from outbox.services import CHANNEL
 
-CHANNEL = "outbox_event"
+logger = logging.getLogger(__name__)
 
 
 class OutboxListener:
