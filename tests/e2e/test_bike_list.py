@@ -1,5 +1,6 @@
-"""The bike list through the gateway: pages answered from a web process's memory must never outlive a
-committed change of a bike (rentals' fleet/page_cache.py, dropped on NOTIFY)."""
+"""The bike list through the gateway: pages answered from a web process's memory follow the freshness rule
+(rentals README): the rider who made a change sees it at once, everyone else within
+BIKE_LIST_MAX_AGE_SECONDS."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ def _ids(response) -> list[str]:
 
 
 def _settles(read, expected, *, reads: int = 8, within: float = 3.0) -> None:
-    """`reads` answers in a row equal `expected` within `within` seconds. A change reaches each web process
-    with its database notification (well under a millisecond on one host, but not synchronised with the
-    writer's HTTP answer), so a read racing it may still show the page from before; a page cache that missed
-    the notification would keep showing it for BIKE_LIST_CACHE_SECONDS (30 s)."""
+    """`reads` answers in a row equal `expected` within `within` seconds. Another web process learns of the
+    writer from a database notification (well under a millisecond on one host, but not synchronised with the
+    writer's HTTP answer), so a read racing it may still show the page from before; other riders' pages may
+    be up to BIKE_LIST_MAX_AGE_SECONDS (0.5 s) old."""
     deadline, streak, last = time.monotonic() + within, 0, None
     while streak < reads:
         last = read()

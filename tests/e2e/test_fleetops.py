@@ -75,8 +75,8 @@ def test_brake_report_takes_the_bike_out_and_repair_puts_it_back(
     report = response.json()
     assert (report["unsafe"], report["bike_condition"]) == (True, "needs_check")
 
-    # Out of rentals with that request; out of the list as soon as every web process heard the bike's
-    # change notification (milliseconds); out of GBFS within the feed's ttl.
+    # Out of rentals with that request; out of other riders' lists within a bike-list page's age
+    # (BIKE_LIST_MAX_AGE_SECONDS, 0.5 s); out of GBFS within the feed's ttl.
     wait_until(lambda: bike["id"] not in _listed(other, station["id"]), 2, message="the bike off the list")
     assert bike["id"] in _listed(other, f"{station['id']}&condition=needs_check")
     assert_problem(other.post("/api/rentals", json={"bike_id": bike["id"]}), 409, "bike-out-of-service")

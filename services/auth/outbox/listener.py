@@ -1,6 +1,7 @@
-"""Wakes the relay when outbox rows are committed: LISTEN on the channel the outbox insert trigger
-(migration 0003) notifies. Notifications only shorten the relay's wait; the poll stays as the fallback,
-so a lost connection or a missed notification delays events by at most one poll interval."""
+"""Wakes the relay when outbox rows are committed: LISTEN on the channel `outbox.services` notifies right
+after the commit of every transaction that recorded events. Notifications only shorten the relay's wait;
+the poll stays as the fallback, so a lost connection or a missed notification delays events by at most
+one poll interval."""
 
 import logging
 import select
@@ -8,9 +9,9 @@ import select
 import psycopg2
 from django.db import connections
 
-logger = logging.getLogger(__name__)
+from outbox.services import CHANNEL
 
-CHANNEL = "outbox_event"
+logger = logging.getLogger(__name__)
 
 
 class OutboxListener:

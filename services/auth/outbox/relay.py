@@ -2,9 +2,9 @@
 
 Rows are claimed with SELECT … FOR UPDATE SKIP LOCKED (several relays may run) and marked published
 only after the broker confirmed them. Delivery is at-least-once; consumers dedupe on `event_id`.
-The relay waits for NOTIFY outbox_event (sent on commit of every transaction that inserted an outbox
-row) and polls every OUTBOX_POLL_INTERVAL_SECONDS as a fallback; between passes it deletes published
-rows older than OUTBOX_RETENTION_HOURS in small batches.
+The relay waits for NOTIFY outbox_event (sent right after the commit of every transaction that recorded
+events, outbox.services) and polls every OUTBOX_POLL_INTERVAL_SECONDS as a fallback; between passes it
+deletes published rows older than OUTBOX_RETENTION_HOURS in small batches.
 """
 
 import contextlib

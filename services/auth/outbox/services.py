@@ -3,10 +3,15 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from core.notify import notify_on_commit
 from django.conf import settings
 from django.db import transaction
 
 from outbox.models import OutboxEvent
+
+# The relay LISTENs on it; sent after the commit of every transaction that recorded events (core.notify:
+# never inside the transaction, where NOTIFY would serialise commits database-wide).
+CHANNEL = "outbox_event"
 
 EVENT_VERSION = 1
 
@@ -29,6 +34,7 @@ def outbox_event_record(
         "data": data,
     }
     event.save(force_insert=True)
+    notify_on_commit(CHANNEL)
     return event
 
 

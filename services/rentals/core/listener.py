@@ -1,8 +1,8 @@
 """LISTEN on a PostgreSQL channel over a connection of its own.
 
-Used by the outbox relay (channel `outbox_event`, sent by the outbox insert trigger, outbox migration 0003:
-notifications only shorten the relay's wait, its poll stays the fallback) and by the bike-list page cache
-(channel `fleet_bike_changed`, fleet migration 0003)."""
+Used by the outbox relay (channel `outbox_event`, sent after the commit of every transaction that wrote outbox
+rows, `core.notify`: notifications only shorten the relay's wait, its poll stays the fallback) and by the
+bike-list page cache (channel `fleet_bike_changed`: the riders who just wrote, `fleet.page_cache`)."""
 
 import logging
 import select
@@ -44,8 +44,15 @@ class NotificationListener:
         A broken connection also returns True (so the caller polls at once) and stops listening; the
         caller calls listen() again.
         """
+        received = self.receive(timeout)
+        return received is None or bool(received)
+
+    def receive(self, timeout: float) -> list[str] | None:
+        """Block up to `timeout` seconds; the payloads of the notifications that arrived (all pending are
+        consumed, oldest first; empty when none came). None when the connection broke: it stops listening
+        and the caller calls listen() again."""
         if self._wrapper is None:
-            return False
+            return []
         raw = self._wrapper.connection
         try:
             if not raw.notifies:
@@ -57,14 +64,13 @@ class NotificationListener:
                         # which poll() does not report; a round trip does (and is rare and cheap).
                         with raw.cursor() as cursor:
                             cursor.execute("SELECT 1")
-            if raw.notifies:
-                raw.notifies.clear()
-                return True
-            return False
+            payloads = [notification.payload for notification in raw.notifies]
+            raw.notifies.clear()
+            return payloads
         except (psycopg2.Error, OSError, ValueError) as exc:  # ValueError: select on a closed socket
             logger.warning("notification listener lost its connection", extra={"error": repr(exc)})
             self.close()
-            return True
+            return None
 
     def close(self) -> None:
         if self._wrapper is not None:

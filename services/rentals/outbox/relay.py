@@ -1,7 +1,8 @@
 """Publishes outbox rows to RabbitMQ with publisher confirms; at-least-once, consumers are idempotent.
 
-The relay waits for NOTIFY outbox_event (sent on commit of every transaction that inserted an outbox row)
-and polls every OUTBOX_RELAY_POLL_SECONDS as a fallback. A pass locks up to OUTBOX_RELAY_BATCH_SIZE rows,
+The relay waits for NOTIFY outbox_event (sent right after the commit of every transaction that wrote outbox
+rows, outbox.services) and polls every OUTBOX_RELAY_POLL_SECONDS as a fallback, so a lost notification
+only delays. A pass locks up to OUTBOX_RELAY_BATCH_SIZE rows,
 publishes them all, then waits once for the broker's confirms and marks exactly the confirmed rows
 published (a crash between the confirm and the commit publishes them again). Between passes it also applies
 retention: published outbox rows and Idempotency-Key records past their windows are deleted in small batches.
@@ -23,12 +24,10 @@ from django.utils import timezone
 from idempotency.services import idempotency_records_prune
 from pika.exceptions import AMQPError, NackError
 
-from outbox.services import outbox_prune
+from outbox.services import CHANNEL, outbox_prune
 
 logger = logging.getLogger(__name__)
 
-# Sent on commit by the outbox insert trigger (migration 0003); the relay LISTENs on it.
-CHANNEL = "outbox_event"
 # Events somebody must receive: if no queue is bound yet the broker returns them and we retry later.
 MANDATORY_EVENTS = frozenset({"rental.finished"})
 UNROUTABLE_RETRY = dt.timedelta(seconds=15)

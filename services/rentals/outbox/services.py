@@ -4,6 +4,7 @@ import uuid
 from typing import Any
 
 from core.contracts import validate_event
+from core.notify import notify_on_commit
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -11,6 +12,8 @@ from django.utils import timezone
 from outbox.models import OutboxEvent
 
 PRODUCER = "rentals"
+# The relay LISTENs on it; sent after the commit of every transaction that wrote outbox rows (core.notify).
+CHANNEL = "outbox_event"
 
 # One plain INSERT instead of `objects.create()`: the ORM's per-call compile was most of an emit's cost
 # on the rent/finish path. Every column of OutboxEvent is written; keep this in step with the model.
@@ -22,7 +25,8 @@ _INSERT = (
 
 
 def outbox_emit(*, event_type: str, data: dict[str, Any], exchange: str | None = None) -> OutboxEvent:
-    """Write one event; call inside the transaction of the state change it describes.
+    """Write one event; call inside the transaction of the state change it describes. Once that
+    transaction commits, NOTIFY outbox_event wakes the relay (never inside it: core.notify).
 
     The envelope is checked against its contract when OUTBOX_VALIDATE_ON_EMIT is on (dev and tests; the
     tests emit every event type through the real services, so production skips the check)."""
@@ -42,6 +46,7 @@ def outbox_emit(*, event_type: str, data: dict[str, Any], exchange: str | None =
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, [event_id, event_type, exchange, json.dumps(envelope), now, now])
         (pk,) = cursor.fetchone()
+    notify_on_commit(CHANNEL)
     event = OutboxEvent(
         id=pk,
         event_id=event_id,

@@ -228,8 +228,11 @@ ZONE_MAX_VERTICES = max(env_int("ZONE_MAX_VERTICES", 2000), 4)
 # Reads check a rider's deactivation against a per-process copy at most this old (writes always ask the
 # database); 0 turns the copy off.
 RIDER_STATUS_CACHE_SECONDS = env_nonnegative_float("RIDER_STATUS_CACHE_SECONDS", 5)
-# Bike-list pages kept per web process until a bike changes (NOTIFY, fleet/page_cache.py), and never longer
-# than this; 0 turns the page cache off.
+# Bike-list pages are answered from a web process's memory for at most this long (fleet/page_cache.py): the
+# freshness rule for other riders' changes (README, "Freshness of bike lists"); 0 turns the page cache off.
+BIKE_LIST_MAX_AGE_SECONDS = env_nonnegative_float("BIKE_LIST_MAX_AGE_SECONDS", 0.5)
+# The setting's former name (it bounded a page's age when pages were dropped per change): still honoured,
+# 0 turns the cache off and a value below BIKE_LIST_MAX_AGE_SECONDS lowers the age.
 BIKE_LIST_CACHE_SECONDS = env_nonnegative_float("BIKE_LIST_CACHE_SECONDS", 30)
 
 # Retention, pruned in batches by the outbox relay (every RETENTION_PRUNE_INTERVAL_SECONDS) and by

@@ -1,4 +1,5 @@
-"""NOTIFY from the outbox insert trigger reaches the relay's listener on commit, and only then."""
+"""NOTIFY outbox_event reaches the relay's listener after a commit, and only then; it is sent by the
+application after the commit (core.notify), never by a trigger inside the write transaction."""
 
 import uuid
 
@@ -8,8 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from outbox.models import OutboxEvent
-from outbox.relay import CHANNEL
-from outbox.services import outbox_emit
+from outbox.services import CHANNEL, outbox_emit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,15 +52,22 @@ def test_a_rolled_back_insert_does_not_notify(listener):
     assert listener.wait(0.5) is False
 
 
-def test_inserting_an_already_published_row_does_not_notify(listener):
+def test_no_trigger_notifies_inside_the_write_transaction(listener):
+    """Rows written by plain SQL wake nobody (the relay's poll finds them): the notification comes from
+    the application once the transaction has committed, not from a trigger holding the notify lock."""
     with connection.cursor() as cursor:
         cursor.execute(
+            "SELECT count(*) FROM pg_trigger "
+            "WHERE tgrelid = 'outbox_outboxevent'::regclass AND NOT tgisinternal"
+        )
+        assert cursor.fetchone()[0] == 0
+        cursor.execute(
             "INSERT INTO outbox_outboxevent (event_id, event_type, exchange, payload, created_at, "
-            "published_at, attempts, available_at) VALUES (%s, 'x', 'x', '{}', %s, %s, 1, %s)",
-            [uuid.uuid4(), timezone.now(), timezone.now(), timezone.now()],
+            "published_at, attempts, available_at) VALUES (%s, 'x', 'x', '{}', %s, NULL, 0, %s)",
+            [uuid.uuid4(), timezone.now(), timezone.now()],
         )
     assert listener.wait(0.5) is False
-    _emit()
+    _emit()  # outside a transaction: notified at once
     assert listener.wait(10) is True
 
 

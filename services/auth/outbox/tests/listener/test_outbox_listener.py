@@ -1,4 +1,5 @@
-"""NOTIFY from the outbox insert trigger reaches the relay's listener on commit, and only then."""
+"""NOTIFY outbox_event reaches the relay's listener after a commit, and only then; it is sent by the
+application after the commit (core.notify), never by a trigger inside the write transaction."""
 
 import uuid
 
@@ -37,6 +38,27 @@ def test_a_rolled_back_insert_does_not_notify(listener):
         _record()
         raise RuntimeError("state change failed")
     assert listener.wait(0.5) is False
+
+
+def test_no_trigger_notifies_inside_the_write_transaction(listener):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_trigger "
+            "WHERE tgrelid = 'outbox_outboxevent'::regclass AND NOT tgisinternal"
+        )
+        assert cursor.fetchone()[0] == 0
+    _record()  # outside a transaction: notified at once, after its own commit
+    assert listener.wait(10) is True
+
+
+def test_a_note_of_a_rolled_back_transaction_only_adds_a_wake_up(listener):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _record()
+        raise RuntimeError("state change failed")
+    assert listener.wait(0.5) is False
+    _record()
+    assert listener.wait(10) is True
+    assert listener.wait(0.3) is False
 
 
 def test_a_lost_connection_wakes_the_caller_and_stops_listening(listener):
