@@ -37,18 +37,19 @@ _THROTTLE = FailureThrottle._meta.db_table
 # The new failure count is written out twice (SET cannot read a sibling assignment); the WHERE makes a
 # claim during a delay change nothing and return no row.
 _NEW_FAILURES = "(CASE WHEN t.last_failure_at < %(reset_before)s THEN 1 ELSE t.failures + 1 END)"
-_DELAY = (
-    "(CASE WHEN {f} <= %(free)s THEN 0 "
-    "ELSE LEAST(%(max)s, %(base)s * power(2, LEAST({f} - %(free)s - 1, 30))) END)"
+# A free failure sets no wait at all (the epoch), not "now": concurrent claims take `now` in their own
+# threads, and a free claim whose clock read came a moment before another's must still pass.
+_NEXT_ALLOWED_AT = (
+    "(CASE WHEN {f} <= %(free)s THEN 'epoch'::timestamptz ELSE %(now)s + make_interval(secs => "
+    "LEAST(%(max)s, %(base)s * power(2, LEAST({f} - %(free)s - 1, 30)))) END)"
 )
 _CLAIM = f"""
 INSERT INTO {_THROTTLE} AS t (scope, key_hash, failures, last_failure_at, next_allowed_at)
-VALUES (%(scope)s, %(key)s, 1, %(now)s,
-        %(now)s + make_interval(secs => {_DELAY.format(f="1")}))
+VALUES (%(scope)s, %(key)s, 1, %(now)s, {_NEXT_ALLOWED_AT.format(f="1")})
 ON CONFLICT (scope, key_hash) DO UPDATE SET
     failures = {_NEW_FAILURES},
     last_failure_at = %(now)s,
-    next_allowed_at = %(now)s + make_interval(secs => {_DELAY.format(f=_NEW_FAILURES)})
+    next_allowed_at = {_NEXT_ALLOWED_AT.format(f=_NEW_FAILURES)}
 WHERE t.next_allowed_at <= %(now)s
 RETURNING t.failures
 """  # noqa: S608  (table name is a constant, values are parameters)
