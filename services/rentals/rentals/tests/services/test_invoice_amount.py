@@ -99,3 +99,20 @@ def test_a_mismatch_is_refused_also_after_a_tariff_edit(finished, tariff):
     with pytest.raises(InvoiceRejected):
         _apply(finished, amount=100 + 24)
     assert _apply(finished) is True
+
+
+def test_a_waived_unlock_fee_is_left_out_as_billing_does(finished):
+    # The rider reported a problem with the bike during the rental: billing charges 700 - 100.
+    Rental.objects.filter(id=finished.id).update(unlock_fee_waived=True)
+    with pytest.raises(InvoiceRejected):
+        _apply(finished, amount=700)
+    assert _apply(finished, amount=600) is True
+    assert LedgerEntry.objects.get().amount == -600
+
+
+def test_snapshot_cost_without_the_unlock_fee():
+    snapshot = {"unlock_fee": 100, "price_per_minute": 25, "daily_cap": 2000, "currency": "PLN"}
+    assert tariff_snapshot_cost(tariff_snapshot=snapshot, duration_seconds=1390, unlock_fee_waived=True) == (
+        600,
+        "PLN",
+    )
