@@ -153,3 +153,10 @@ def test_preferences_through_the_gateway(gateway_url, rider):
     assert changed.status_code == 200 and changed.json()["account"] == {"email": True, "telegram": False}
     assert_problem(api.patch("/api/notifications/preferences", json={"account": {"fax": True}}), 400)
     assert_problem(requests.get(gateway_url + "/api/notifications/preferences", timeout=30), 401)
+
+
+def test_openapi_beside_the_other_two(gateway_url):
+    schema = requests.get(gateway_url + "/api/notifications/schema", timeout=30)
+    assert schema.status_code == 200, schema.text[:300]
+    assert "/api/notifications/preferences" in schema.json()["paths"]
+    assert "/api/notifications/schema" in requests.get(gateway_url + "/docs/", timeout=30).text
