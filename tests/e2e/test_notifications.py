@@ -1,7 +1,8 @@
 """Rider notifications through the gateway (black box): Telegram linking with the deep-link code (the /start
 update posted to the webhook with the secret, as Telegram would), the start message and the receipt in the
-local Bot API sink (TELEGRAM_DIR/messages, one JSON file per sendMessage), the receipt once by mail, a
-reservation reminder before expiry, nothing on Telegram for a rider who unlinked.
+local Bot API sink (TELEGRAM_DIR/messages, one JSON file per sendMessage), the receipt once by mail, the
+"top up" message after the charge made the wallet negative, a reservation reminder before expiry, nothing on
+Telegram for a rider who unlinked.
 
 Needs TELEGRAM_DIR and TELEGRAM_WEBHOOK_SECRET (`source .run/<stack>/env.sh`); skipped without them (e.g.
 under compose, where Telegram is off).
@@ -101,6 +102,9 @@ def test_linked_rider_hears_start_and_one_receipt_on_both_channels(
         s for s, text in mailbox.messages_to(rider.email) if "receipt" in s.lower() and invoice_id in text
     ]
     assert len(receipts) == 1, receipts
+    # a new rider's wallet starts at 0, so the charge made it negative: how much to top up, on both channels
+    _wait_message(sink, chat_id, "Top up at least")
+    mailbox.wait_for(rider.email, lambda subject, text: "top up" in subject.lower())
 
 
 def test_reservation_reminder_arrives_before_expiry(gateway_url, sink, register_and_confirm, fleet):

@@ -22,6 +22,7 @@ class Kind(models.TextChoices):
     RESERVATION_EXPIRED = "reservation_expired"
     LONG_RENTAL = "long_rental"
     DAILY_CAP = "daily_cap"
+    WALLET_NEGATIVE = "wallet_negative"
     TELEGRAM_REPLY = "telegram_reply"
 
 

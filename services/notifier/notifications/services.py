@@ -29,6 +29,7 @@ CATEGORY = {
     Kind.RESERVATION_EXPIRED: Category.REMINDERS,
     Kind.LONG_RENTAL: Category.REMINDERS,
     Kind.DAILY_CAP: Category.REMINDERS,
+    Kind.WALLET_NEGATIVE: Category.ACCOUNT,
 }
 MAX_BACKOFF_SECONDS = 300
 
@@ -248,6 +249,22 @@ def _invoice_issued(data: dict) -> None:
     )
 
 
+def _wallet_charged(data: dict) -> None:
+    if data["balance_after"] >= 0:
+        return
+    notifications_create(
+        user_id=uuid.UUID(data["user_id"]),
+        kind=Kind.WALLET_NEGATIVE,
+        ref=data["rental_id"],
+        context={
+            "rental_id": data["rental_id"],
+            "charged": costs.money(data["amount"], data["currency"]),
+            "balance": costs.money(data["balance_after"], data["currency"]),
+            "top_up": costs.money(-data["balance_after"], data["currency"]),
+        },
+    )
+
+
 HANDLERS = {
     "user.registered": _user_registered,
     "rental.started": _rental_started,
@@ -256,6 +273,7 @@ HANDLERS = {
     "reservation.released": _reservation_released,
     "reservation.expired": _reservation_expired,
     "invoice.issued": _invoice_issued,
+    "wallet.charged": _wallet_charged,
 }
 
 

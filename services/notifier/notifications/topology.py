@@ -25,6 +25,7 @@ BINDINGS = [
     ("rentals.events", "reservation.created", "rentals"),
     ("rentals.events", "reservation.released", "rentals"),
     ("rentals.events", "reservation.expired", "rentals"),
+    ("rentals.events", "wallet.charged", "rentals"),
     ("billing.events", "invoice.issued", "billing"),
 ]
 PRODUCERS = {routing_key: producer for _exchange, routing_key, producer in BINDINGS}

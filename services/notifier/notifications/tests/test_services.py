@@ -252,3 +252,22 @@ def test_user_registered_stores_the_address():
     }
     services.event_apply(envelope=envelope("user.registered", data, producer="auth"))
     assert Rider.objects.get(user_id=user_id).email == "new@example.com"
+
+
+def test_a_negative_balance_after_a_charge_says_how_much_to_top_up(sent):
+    rider = _rider()
+    charged = {
+        "user_id": str(rider.user_id),
+        "rental_id": str(uuid.uuid4()),
+        "invoice_id": str(uuid.uuid4()),
+        "amount": 700,
+        "currency": "EUR",
+        "balance_after": -200,
+    }
+    services.event_apply(envelope=envelope("wallet.charged", charged))
+    services.event_apply(
+        envelope=envelope("wallet.charged", charged | {"rental_id": str(uuid.uuid4()), "balance_after": 50})
+    )
+    assert _deliver_all() == ["sent"]
+    (mail,) = sent["mail"]
+    assert "2.00 EUR" in mail["subject"] and "Top up at least 2.00 EUR" in mail["body"]
