@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-VELO_IMAGES = {"auth", "rentals", "billing-worker", "gateway"}
+VELO_IMAGES = {"auth", "rentals", "billing-worker", "notifier", "gateway"}
 COMPOSE_ONLY = {"s3-init"}  # creates the local S3 bucket; clusters use a managed bucket
 # (service or "*", setting or "command") -> why Kubernetes differs from compose on purpose
 DIFFERENT_BY_DESIGN = {
@@ -36,6 +36,39 @@ DIFFERENT_BY_DESIGN = {
     ("billing-beat", "PUBLIC_BASE_URL"): "compose's shared env block; beat builds no links",
     ("billing-beat", "JWT_ISSUER"): "compose's shared env block; beat verifies no tokens",
     ("billing-beat", "JWT_AUDIENCE"): "compose's shared env block; beat verifies no tokens",
+    (
+        "billing-worker",
+        "EMAIL_HOST",
+    ): "compose's shared env block; billing mails nothing (the notifier sends receipts)",
+    (
+        "billing-worker",
+        "EMAIL_PORT",
+    ): "compose's shared env block; billing mails nothing (the notifier sends receipts)",
+    (
+        "billing-worker",
+        "EMAIL_FROM",
+    ): "compose's shared env block; billing mails nothing (the notifier sends receipts)",
+    (
+        "billing-beat",
+        "EMAIL_HOST",
+    ): "compose's shared env block; billing mails nothing (the notifier sends receipts)",
+    (
+        "billing-beat",
+        "EMAIL_PORT",
+    ): "compose's shared env block; billing mails nothing (the notifier sends receipts)",
+    (
+        "billing-beat",
+        "EMAIL_FROM",
+    ): "compose's shared env block; billing mails nothing (the notifier sends receipts)",
+    (
+        "notifier-migrate",
+        "TELEGRAM_BOT_TOKEN",
+    ): "compose's shared notifier env block; migrations send nothing",
+    (
+        "notifier-migrate",
+        "TELEGRAM_API_BASE_URL",
+    ): "compose's shared notifier env block; migrations send nothing",
+    ("notifier-migrate", "TELEGRAM_WEBHOOK_SECRET"): "compose's shared notifier env block",
 }
 
 

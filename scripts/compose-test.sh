@@ -53,7 +53,7 @@ export PUBLIC_BASE_URL="http://$HOST:$GATEWAY_PORT" S3_PUBLIC_URL="http://$HOST:
 export PUBLIC_HOSTS="localhost,127.0.0.1,$HOST"
 # The same short windows as the local test stack (scripts/test.sh): reservations expire in 15 s, GBFS
 # status feeds are at most 5 s old, and 100+ riders may log in from one address.
-export RESERVATION_MINUTES=0.25 RESERVATION_SWEEP_SECONDS=5 GBFS_STATUS_TTL=5
+export RESERVATION_MINUTES=0.25 RESERVATION_SWEEP_SECONDS=5 GBFS_STATUS_TTL=5 RESERVATION_REMINDER_SECONDS=10
 export AUTH_TOKEN_RATE=1200r/m AUTH_TOKEN_BURST=200
 export AUTH_REGISTER_RATE_PER_IP=100000 AUTH_RESEND_RATE_PER_IP=100000 AUTH_RESET_RATE_PER_IP=100000
 # A network of its own beside a `velo` project on the default 172.30.80.0/24.

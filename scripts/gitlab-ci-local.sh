@@ -26,7 +26,7 @@ fi
 docker info >/dev/null 2>&1 || { echo "no Docker engine answers (see deploy/README.md, make compose-test)" >&2; exit 1; }
 python_image=$(sed -n 's/^  PYTHON_IMAGE: *//p' .gitlab-ci.yml)
 jobs=("$@")
-((${#jobs[@]})) || jobs=(lint test:auth test:rentals test:billing-worker)
+((${#jobs[@]})) || jobs=(lint test:auth test:rentals test:billing-worker test:notifier)
 options=(--evaluate-rule-changes=false --pull-policy if-not-present --helper-image "$python_image")
 if [[ -n "${SSL_CERT_FILE:-}" && -f "$SSL_CERT_FILE" ]]; then
   options+=(--ca-file "$SSL_CERT_FILE" --variable SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt)

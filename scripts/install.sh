@@ -48,7 +48,7 @@ if ! stamp_ok "$ROOT/.venv" "$tools_hash"; then
 fi
 UV="$ROOT/.venv/bin/uv"
 
-for svc in auth rentals billing-worker; do
+for svc in auth rentals billing-worker notifier; do
   dir="$ROOT/services/$svc"
   lock="$dir/requirements-dev.lock"
   [[ -f "$lock" ]] || { log "skip $svc: no requirements-dev.lock yet"; continue; }

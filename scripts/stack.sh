@@ -22,7 +22,7 @@ case "$CMD" in
 esac
 # The compose/Kubernetes names of the web services work too (tests/e2e's fault tests use them).
 case "${PROC:-}" in
-  auth | rentals) PROC="$PROC-web" ;;
+  auth | rentals | notifier) PROC="$PROC-web" ;;
 esac
 case "$STACK" in
   dev) OFF=0 ;;
@@ -47,6 +47,8 @@ GATEWAY_PORT_DEFAULT=$(port 8080)
 [[ "$STACK" == dev ]] && GATEWAY_PORT="${GATEWAY_PORT:-$GATEWAY_PORT_DEFAULT}" || GATEWAY_PORT=$GATEWAY_PORT_DEFAULT
 AUTH_PORT=$(port 8001)
 RENTALS_PORT=$(port 8002)
+NOTIFIER_PORT=$(port 8003)
+TELEGRAM_PORT=$(port 8181)
 PG_PORT=$(port 5433)
 AMQP_PORT=$(port 5673)
 RABBIT_DIST_PORT=$(port 25673)
@@ -86,10 +88,11 @@ ensure_jwt_keys() {
 
 write_env() {
   ensure_jwt_keys
-  local pg_admin_pw auth_pw rentals_pw amqp_pw s3_key s3_secret amqp_base svc var producer_users
+  local pg_admin_pw auth_pw rentals_pw notifier_pw amqp_pw s3_key s3_secret amqp_base svc var producer_users
   pg_admin_pw=$(secret pg-admin-password)
   auth_pw=$(secret pg-auth-password)
   rentals_pw=$(secret pg-rentals-password)
+  notifier_pw=$(secret pg-notifier-password)
   amqp_pw=$(secret amqp-password)
   s3_key=$(secret s3-access-key 10)
   s3_secret=$(secret s3-secret-key 20)
@@ -98,23 +101,27 @@ write_env() {
   if [[ "${VELO_RUN_DIR:-}" == "$RUN" ]]; then
     # The caller sourced this stack's own env.sh: those values are ours, not external overrides.
     unset EMAIL_HOST EMAIL_PORT AWS_ENDPOINT_URL_S3 AMQP_URL AUTH_DATABASE_URL RENTALS_DATABASE_URL \
-      AUTH_AMQP_URL RENTALS_AMQP_URL BILLING_AMQP_URL AMQP_PRODUCER_USERS
+      AUTH_AMQP_URL RENTALS_AMQP_URL BILLING_AMQP_URL AMQP_PRODUCER_USERS NOTIFIER_DATABASE_URL NOTIFIER_AMQP_URL \
+      TELEGRAM_API_BASE_URL TELEGRAM_BOT_TOKEN TELEGRAM_WEBHOOK_SECRET TELEGRAM_BOT_USERNAME
   fi
   if [[ "$STACK" == test || "$STACK" == work? ]]; then
     unset EMAIL_HOST EMAIL_PORT AWS_ENDPOINT_URL_S3 AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AMQP_URL \
       AUTH_DATABASE_URL RENTALS_DATABASE_URL INVOICES_BUCKET PAYMENTS_WEBHOOK_SECRET \
-      AUTH_AMQP_URL RENTALS_AMQP_URL BILLING_AMQP_URL AMQP_PRODUCER_USERS
+      AUTH_AMQP_URL RENTALS_AMQP_URL BILLING_AMQP_URL AMQP_PRODUCER_USERS NOTIFIER_DATABASE_URL NOTIFIER_AMQP_URL \
+      TELEGRAM_API_BASE_URL TELEGRAM_BOT_TOKEN TELEGRAM_WEBHOOK_SECRET TELEGRAM_BOT_USERNAME
   fi
-  local ext_mail=0 ext_s3=0 ext_amqp=0 ext_pg=0
+  local ext_mail=0 ext_s3=0 ext_amqp=0 ext_pg=0 ext_telegram=0
   [[ -n "${EMAIL_HOST:-}" ]] && ext_mail=1
   [[ -n "${AWS_ENDPOINT_URL_S3:-}" ]] && ext_s3=1
   [[ -n "${AMQP_URL:-}" ]] && ext_amqp=1
-  [[ -n "${AUTH_DATABASE_URL:-}" && -n "${RENTALS_DATABASE_URL:-}" ]] && ext_pg=1
+  [[ -n "${AUTH_DATABASE_URL:-}" && -n "${RENTALS_DATABASE_URL:-}" && -n "${NOTIFIER_DATABASE_URL:-}" ]] && ext_pg=1
+  # A real Telegram (or another Bot API server) given as TELEGRAM_API_BASE_URL: the local fake is not started.
+  [[ -n "${TELEGRAM_API_BASE_URL:-}" ]] && ext_telegram=1
   # One broker user per service (rabbit_users_ensure). An external broker given only as AMQP_URL is used
   # by every service with that one user; AUTH_/RENTALS_/BILLING_AMQP_URL name per-service users there.
   local -A amqp_urls
   amqp_base="127.0.0.1:$AMQP_PORT/%2F"
-  for svc in auth rentals billing; do
+  for svc in auth rentals billing notifier; do
     var="${svc^^}_AMQP_URL"
     if [[ -n "${!var:-}" ]]; then amqp_urls[$svc]="${!var}"
     elif ((ext_amqp)); then amqp_urls[$svc]="$AMQP_URL"
@@ -130,18 +137,21 @@ write_env() {
 export VELO_STACK='$STACK'
 export VELO_RUN_DIR='$RUN'
 export VELO_EXTERNAL_MAIL=$ext_mail VELO_EXTERNAL_S3=$ext_s3 VELO_EXTERNAL_AMQP=$ext_amqp VELO_EXTERNAL_PG=$ext_pg
+export VELO_EXTERNAL_TELEGRAM=$ext_telegram
 export GATEWAY_PORT='$GATEWAY_PORT'
 export GATEWAY_URL='http://127.0.0.1:$GATEWAY_PORT'
 export PUBLIC_BASE_URL='${PUBLIC_BASE_URL:-http://127.0.0.1:$GATEWAY_PORT}'
-export AUTH_PORT='$AUTH_PORT' RENTALS_PORT='$RENTALS_PORT'
+export AUTH_PORT='$AUTH_PORT' RENTALS_PORT='$RENTALS_PORT' NOTIFIER_PORT='$NOTIFIER_PORT'
 export PG_PORT='$PG_PORT'
 export PG_ADMIN_URL='postgres://velo_admin:$pg_admin_pw@127.0.0.1:$PG_PORT/postgres'
 export AUTH_DATABASE_URL='${AUTH_DATABASE_URL:-postgres://auth:$auth_pw@127.0.0.1:$PG_PORT/auth}'
 export RENTALS_DATABASE_URL='${RENTALS_DATABASE_URL:-postgres://rentals:$rentals_pw@127.0.0.1:$PG_PORT/rentals}'
+export NOTIFIER_DATABASE_URL='${NOTIFIER_DATABASE_URL:-postgres://notifier:$notifier_pw@127.0.0.1:$PG_PORT/notifier}'
 export AMQP_URL='${AMQP_URL:-amqp://velo:$amqp_pw@$amqp_base}'
 export AUTH_AMQP_URL='${amqp_urls[auth]}'
 export RENTALS_AMQP_URL='${amqp_urls[rentals]}'
 export BILLING_AMQP_URL='${amqp_urls[billing]}'
+export NOTIFIER_AMQP_URL='${amqp_urls[notifier]}'
 export AMQP_PRODUCER_USERS='$producer_users'
 export AMQP_PORT='$AMQP_PORT'
 export AWS_ENDPOINT_URL_S3='${AWS_ENDPOINT_URL_S3:-http://127.0.0.1:$S3_PORT}'
@@ -153,12 +163,18 @@ export EMAIL_HOST='${EMAIL_HOST:-127.0.0.1}'
 export EMAIL_PORT='${EMAIL_PORT:-$SMTP_PORT}'
 export EMAIL_FROM='${EMAIL_FROM:-Velo <no-reply@velo.example>}'
 export MAIL_DIR='$RUN/mail'
+export TELEGRAM_DIR='$RUN/telegram'
+export TELEGRAM_API_BASE_URL='${TELEGRAM_API_BASE_URL:-http://127.0.0.1:$TELEGRAM_PORT}'
+export TELEGRAM_BOT_TOKEN='${TELEGRAM_BOT_TOKEN:-$((100000 + OFF)):$(secret telegram-bot-token 16)}'
+export TELEGRAM_WEBHOOK_SECRET='${TELEGRAM_WEBHOOK_SECRET:-$(secret telegram-webhook-secret 24)}'
+export TELEGRAM_PORT='$TELEGRAM_PORT'
 export PAYMENTS_WEBHOOK_SECRET='${PAYMENTS_WEBHOOK_SECRET:-$(secret payments-webhook-secret 32)}'
 export JWT_KEYS_DIR='$SECRETS/jwt'
 export JWT_PUBLIC_KEYS_DIR='$SECRETS/jwt-public'
 export JWT_SIGNING_KID='$(cat "$SECRETS/jwt-signing-kid")'
 export AUTH_DJANGO_SECRET_KEY='$(secret auth-django-secret 32)'
 export RENTALS_DJANGO_SECRET_KEY='$(secret rentals-django-secret 32)'
+export NOTIFIER_DJANGO_SECRET_KEY='$(secret notifier-django-secret 32)'
 export ALLOWED_HOSTS='127.0.0.1,localhost'
 export AUTH_REQUIRE_EMAIL_VERIFICATION='${AUTH_REQUIRE_EMAIL_VERIFICATION:-true}'
 export GATEWAY_ADDRESSES='${GATEWAY_ADDRESSES:-127.0.0.1/32}'
@@ -182,7 +198,8 @@ EOF
       RIDER_STATUS_CACHE_SECONDS OUTBOX_RELAY_COALESCE_SECONDS OUTBOX_VALIDATE_ON_EMIT BIKE_LIST_CACHE_SECONDS \
       BIKE_LIST_MAX_AGE_SECONDS \
       ADMIN_UI_ENABLED TRUSTED_PROXIES PROBLEM_REPORTS_TO_CHECK ZONE_MAX_VERTICES GBFS_PROPULSION_TYPE \
-      GBFS_MAX_RANGE_METERS; do
+      GBFS_MAX_RANGE_METERS TELEGRAM_BOT_USERNAME RESERVATION_REMINDER_SECONDS \
+      LONG_RENTAL_REMINDER_MINUTES TELEGRAM_LINK_TTL_SECONDS NOTIFIER_MAX_RETRIES NOTIFIER_DISPATCH_POLL_SECONDS; do
       [[ -n "${!v:-}" ]] && printf "export %s=%q\n" "$v" "${!v}" >>"$f"
     done
     true
@@ -269,7 +286,7 @@ pg_dirs() { # the data dir must be reachable by the unprivileged user; a clone u
 }
 
 pg_up() {
-  [[ "${VELO_EXTERNAL_PG:-0}" == 1 ]] && { log "PostgreSQL: external (AUTH_/RENTALS_DATABASE_URL set)"; return; }
+  [[ "${VELO_EXTERNAL_PG:-0}" == 1 ]] && { log "PostgreSQL: external (AUTH_/RENTALS_/NOTIFIER_DATABASE_URL set)"; return; }
   [[ -n "$PG_BIN" ]] || die "PostgreSQL binaries not found; run make up (installs them)"
   if [[ $(id -u) -eq 0 ]] && ! id velo >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin velo
@@ -312,7 +329,7 @@ psql_admin() { PGPASSWORD=$(secret pg-admin-password) "$PG_BIN/psql" -X -q -v ON
 
 pg_bootstrap() { # one role and one database per service (idempotent)
   local svc pw
-  for svc in auth rentals; do
+  for svc in auth rentals notifier; do
     pw=$(secret "pg-$svc-password")
     psql_admin -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$svc') THEN CREATE ROLE $svc LOGIN CREATEDB PASSWORD '$pw'; END IF; END \$\$;"
     if [[ -z "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$svc'")" ]]; then
@@ -366,16 +383,18 @@ EOF
 # administrator (tests, operators).
 RABBIT_RENTALS_OWN='rentals\.events|rentals\.inbox|rentals\.inbox\.dlq|rentals\.dlx'
 RABBIT_BILLING_OWN='billing\..*|celery.*|.*pidbox|amq\.gen-.*'
+RABBIT_NOTIFIER_OWN='notifier\..*|celery.*|.*pidbox|amq\.gen-.*'
 declare -A RABBIT_PERMISSIONS=(
   [auth]='^auth\.events$ ^auth\.events$ ^$'
   [rentals]="^($RABBIT_RENTALS_OWN)\$ ^($RABBIT_RENTALS_OWN)\$ ^($RABBIT_RENTALS_OWN|auth\\.events|billing\\.events)\$"
   [billing]="^($RABBIT_BILLING_OWN)\$ ^($RABBIT_BILLING_OWN)\$ ^($RABBIT_BILLING_OWN|rentals\\.events)\$"
+  [notifier]="^($RABBIT_NOTIFIER_OWN)\$ ^($RABBIT_NOTIFIER_OWN)\$ ^($RABBIT_NOTIFIER_OWN|auth\\.events|rentals\\.events|billing\\.events)\$"
 )
 
 rabbit_users_ensure() { # idempotent: users, passwords, permissions, the inbox policy, the producers' exchanges
   local svc users
   users=$(rabbitmqctl -q list_users --no-table-headers 2>/dev/null | cut -f1)
-  for svc in auth rentals billing; do
+  for svc in auth rentals billing notifier; do
     if grep -qx "$svc" <<<"$users"; then
       secret "amqp-$svc-password" | rabbitmqctl -q change_password "$svc" >/dev/null
     else
@@ -447,6 +466,15 @@ smtp_up() {
   WATCH=smtp wait_for "SMTP sink" 20 tcp_open "$SMTP_PORT"
 }
 
+# ---------------------------------------------------------------- Telegram Bot API stand-in
+telegram_up() { # tools/fake_telegram: getMe, sendMessage, setWebhook; messages as files in .run/<stack>/telegram/messages
+  [[ "${VELO_EXTERNAL_TELEGRAM:-0}" == 1 ]] && { log "Telegram: external Bot API $TELEGRAM_API_BASE_URL"; return; }
+  mkdir -p "$RUN/telegram/messages"
+  alive telegram || spawn telegram "$RUN" "$TOOLS/python" "$ROOT/tools/fake_telegram/server.py" \
+    --port "$TELEGRAM_PORT" --dir "$RUN/telegram" --username "${TELEGRAM_BOT_USERNAME:-velo_local_bot}"
+  WATCH=telegram wait_for "fake Telegram Bot API" 20 tcp_open "$TELEGRAM_PORT"
+}
+
 # ---------------------------------------------------------------- application processes
 svc_env() { # svc_env SERVICE: the service's own variables on top of the stack env
   case "$1" in
@@ -457,6 +485,9 @@ svc_env() { # svc_env SERVICE: the service's own variables on top of the stack e
       export DATABASE_URL="$RENTALS_DATABASE_URL" DJANGO_SECRET_KEY="$RENTALS_DJANGO_SECRET_KEY"
       export AMQP_URL="${RENTALS_AMQP_URL:-$AMQP_URL}" ;;
     billing-worker) export AMQP_URL="${BILLING_AMQP_URL:-$AMQP_URL}" ;;
+    notifier)
+      export DATABASE_URL="$NOTIFIER_DATABASE_URL" DJANGO_SECRET_KEY="$NOTIFIER_DJANGO_SECRET_KEY"
+      export AMQP_URL="${NOTIFIER_AMQP_URL:-$AMQP_URL}" ;;
   esac
   export DJANGO_SETTINGS_MODULE=config.settings.production CONTRACTS_DIR="$ROOT/contracts"
   export AUTH_STATIC_ROOT="$RUN/static/auth" RENTALS_STATIC_ROOT="$RUN/static/rentals"
@@ -495,6 +526,11 @@ start_app() { # start_app PROCESS
       (svc_env billing-worker; spawn billing-worker "$ROOT/services/billing-worker" \
         .venv/bin/celery -A billing worker --loglevel=INFO --concurrency="${BILLING_CONCURRENCY:-4}" \
         --hostname="billing-$STACK@%h" --without-gossip --without-mingle) ;;
+    notifier-web) web_up notifier "$NOTIFIER_PORT" "$WEB_THREADS" ;;
+    notifier-worker)
+      (svc_env notifier; spawn notifier-worker "$ROOT/services/notifier" \
+        .venv/bin/celery -A config.celery worker --loglevel=INFO --concurrency="${NOTIFIER_CONCURRENCY:-2}" \
+        --hostname="notifier-$STACK@%h" --without-gossip --without-mingle) ;;
     billing-beat)
       (svc_env billing-worker; spawn billing-beat "$ROOT/services/billing-worker" \
         .venv/bin/celery -A billing beat --loglevel=INFO --schedule="$RUN/celerybeat-schedule" --pidfile=) ;;
@@ -503,6 +539,7 @@ start_app() { # start_app PROCESS
     rabbitmq) rabbit_up ;;
     seaweedfs) s3_up ;;
     smtp) smtp_up ;;
+    telegram) telegram_up ;;
     *) die "unknown process $1" ;;
   esac
 }
@@ -511,6 +548,8 @@ app_ready() { # app_ready PROCESS: returns once a (re)started web process answer
   case "$1" in
     auth-web) WATCH=auth-web wait_for auth-web 60 http_ok "http://127.0.0.1:$AUTH_PORT/readyz" ;;
     rentals-web) WATCH=rentals-web wait_for rentals-web 60 http_ok "http://127.0.0.1:$RENTALS_PORT/readyz" ;;
+    notifier-web) WATCH=notifier-web wait_for notifier-web 60 http_ok "http://127.0.0.1:$NOTIFIER_PORT/readyz" ;;
+    notifier-worker) WATCH=notifier-worker wait_for "notifier worker" 90 notifier_ping ;;
   esac
 }
 
@@ -519,6 +558,7 @@ gateway_up() {
   mkdir -p "$dir/tmp"
   chmod 1777 "$dir/tmp"
   GATEWAY_LISTEN="127.0.0.1:$GATEWAY_PORT" AUTH_UPSTREAM="127.0.0.1:$AUTH_PORT" RENTALS_UPSTREAM="127.0.0.1:$RENTALS_PORT" \
+    NOTIFIER_UPSTREAM="127.0.0.1:$NOTIFIER_PORT" \
     AUTH_TOKEN_RATE="${AUTH_TOKEN_RATE:-60r/m}" AUTH_TOKEN_BURST="${AUTH_TOKEN_BURST:-30}" \
     CORS_ALLOWED_ORIGINS_REGEX="${CORS_ALLOWED_ORIGINS_REGEX:-^https?://(localhost|127\\.0\\.0\\.1)(:[0-9]+)?\$}" \
     ADMIN_UI_ENABLED="${ADMIN_UI_ENABLED:-false}" TRUSTED_PROXIES="${TRUSTED_PROXIES:-}" \
@@ -533,9 +573,9 @@ gateway_up() {
   wait_for gateway 20 http_ok "http://127.0.0.1:$GATEWAY_PORT/healthz"
 }
 
-WEB_PROCS="auth-web rentals-web"
-WORKER_PROCS="auth-relay rentals-relay rentals-consumer rentals-sweeper billing-worker billing-beat"
-INFRA_PROCS="postgres epmd rabbitmq seaweedfs smtp"
+WEB_PROCS="auth-web rentals-web notifier-web"
+WORKER_PROCS="auth-relay rentals-relay rentals-consumer rentals-sweeper billing-worker billing-beat notifier-worker"
+INFRA_PROCS="postgres epmd rabbitmq seaweedfs smtp telegram"
 
 infra_up() {
   load_env
@@ -543,6 +583,7 @@ infra_up() {
   rabbit_up
   s3_up
   smtp_up
+  telegram_up
   log "infrastructure ready"
 }
 
@@ -551,6 +592,7 @@ apps_up() {
   log "migrating"
   manage auth migrate --noinput >>"$LOGS/migrate.log"
   manage rentals migrate --noinput >>"$LOGS/migrate.log"
+  manage notifier migrate --noinput >>"$LOGS/migrate.log"
   manage auth collectstatic --noinput >>"$LOGS/migrate.log"
   manage rentals collectstatic --noinput >>"$LOGS/migrate.log"
   manage auth ensure_admin >>"$LOGS/migrate.log"
@@ -559,11 +601,23 @@ apps_up() {
   for p in $WEB_PROCS $WORKER_PROCS; do start_app "$p"; done
   wait_for "auth" 60 http_ok "http://127.0.0.1:$AUTH_PORT/readyz"
   wait_for "rentals" 60 http_ok "http://127.0.0.1:$RENTALS_PORT/readyz"
+  wait_for "notifier" 60 http_ok "http://127.0.0.1:$NOTIFIER_PORT/readyz"
   start_app gateway
   wait_for "auth via gateway" 30 http_ok "$GATEWAY_URL/api/auth/readyz"
   wait_for "rentals via gateway" 30 http_ok "$GATEWAY_URL/api/readyz"
+  wait_for "notifier via gateway" 30 http_ok "$GATEWAY_URL/api/notifications/readyz"
+  # The bot's webhook is the gateway's public address (the local fake Bot API only records it).
+  TELEGRAM_WEBHOOK_URL="$PUBLIC_BASE_URL/api/notifications/telegram/webhook" \
+    manage notifier telegram_set_webhook >>"$LOGS/migrate.log" || log "warning: telegram setWebhook failed"
   wait_for "billing worker (celery inspect ping)" 90 billing_ping
   log "billing worker answers celery inspect ping"
+  wait_for "notifier worker (celery inspect ping)" 90 notifier_ping
+  log "notifier worker answers celery inspect ping"
+}
+
+notifier_ping() {
+  (svc_env notifier; cd "$ROOT/services/notifier" && timeout 20 .venv/bin/celery -A config.celery inspect ping \
+    -d "notifier-$STACK@$(hostname)" --timeout 3)
 }
 
 billing_ping() {
@@ -573,7 +627,7 @@ billing_ping() {
 
 down() {
   local p
-  for p in gateway $WEB_PROCS $WORKER_PROCS seaweedfs smtp; do stop_proc "$p" & done
+  for p in gateway $WEB_PROCS $WORKER_PROCS seaweedfs smtp telegram; do stop_proc "$p" & done
   wait
   if alive rabbitmq; then
     (rabbit_env; timeout 30 "$RABBIT_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" stop >/dev/null 2>&1) || true
@@ -599,7 +653,7 @@ case "$CMD" in
     infra_up
     apps_up
     echo
-    echo "Velo is up: $GATEWAY_URL   (API docs: $GATEWAY_URL/docs/, mail: .run/$STACK/mail, logs: make logs)"
+    echo "Velo is up: $GATEWAY_URL   (API docs: $GATEWAY_URL/docs/, mail: .run/$STACK/mail, Telegram: .run/$STACK/telegram/messages, logs: make logs)"
     ;;
   infra-up) write_env; infra_up ;;
   apps-up) apps_up ;;

@@ -32,6 +32,8 @@ export ADMIN_PASSWORD
 export GBFS_STATUS_TTL=5
 # Reservations last 15 s on the test stack so the e2e suite can watch one expire in real time.
 export RESERVATION_MINUTES=0.25 RESERVATION_SWEEP_SECONDS=5
+# ... and the notifier reminds riders 10 s before such a reservation ends (so 5 s after it was made).
+export RESERVATION_REMINDER_SECONDS=10
 # The e2e suite logs in 100+ riders from one address; the gateway's own limit is checked by validate-deploy.sh.
 export AUTH_TOKEN_RATE=1200r/m AUTH_TOKEN_BURST=200
 # ... and registers them (and asks for links) from that one address too: auth's per-address limits are
@@ -49,6 +51,7 @@ if [[ -x scripts/validate-deploy.sh ]]; then run "deployment checks" bash script
 run "auth tests" bash -c 'cd services/auth && DATABASE_URL="$AUTH_DATABASE_URL" .venv/bin/python -m pytest -q -p no:cacheprovider'
 run "rentals tests" bash -c 'cd services/rentals && DATABASE_URL="$RENTALS_DATABASE_URL" .venv/bin/python -m pytest -q -p no:cacheprovider'
 run "billing-worker tests" bash -c 'cd services/billing-worker && .venv/bin/python -m pytest -q -p no:cacheprovider'
+run "notifier tests" bash -c 'cd services/notifier && DATABASE_URL="$NOTIFIER_DATABASE_URL" .venv/bin/python -m pytest -q -p no:cacheprovider'
 
 step "starting the test stack's services"
 if $STACK apps-up "$TS"; then

@@ -88,6 +88,7 @@ done
 gateway_check() {
     local prefix="$WORK/nginx"
     GATEWAY_LISTEN=127.0.0.1:18080 AUTH_UPSTREAM=127.0.0.1:18001 RENTALS_UPSTREAM=127.0.0.1:18002 \
+        NOTIFIER_UPSTREAM=127.0.0.1:18003 \
         AUTH_TOKEN_RATE=60r/m AUTH_TOKEN_BURST=30 ADMIN_UI_ENABLED=false TRUSTED_PROXIES="10.0.0.0/8 fc00::/7" \
         CORS_ALLOWED_ORIGINS_REGEX='^https?://(localhost|127\.0\.0\.1)(:[0-9]+)?$' \
         sh gateway/render.sh gateway/nginx.conf "$prefix" &&
@@ -103,6 +104,7 @@ socks = [socket.socket() for _ in range(2)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))')
     GATEWAY_LISTEN=127.0.0.1:$port AUTH_UPSTREAM=127.0.0.1:$dead RENTALS_UPSTREAM=127.0.0.1:$dead \
+        NOTIFIER_UPSTREAM=127.0.0.1:$dead \
         AUTH_TOKEN_RATE=7r/m AUTH_TOKEN_BURST=3 CORS_ALLOWED_ORIGINS_REGEX='^https://app\.example$' ADMIN_UI_ENABLED=false \
         sh gateway/render.sh gateway/nginx.conf "$prefix" || return 1
     grep -q 'rate=7r/m;' "$prefix/nginx.conf" && grep -q 'burst=3 nodelay;' "$prefix/nginx.conf" ||

@@ -1,8 +1,9 @@
 #!/bin/sh
 # First start of the postgres volume only (docker-entrypoint-initdb.d): one role and one database per
-# service, passwords read from the compose secrets.
+# service, passwords read from the compose secrets. A volume initialised before the notifier existed has
+# no notifier database: create it once by hand (deploy/README.md, "Upgrading: the notifier").
 set -eu
-for svc in auth rentals; do
+for svc in auth rentals notifier; do
     password=$(cat "${SECRETS_DIR:-/run/secrets}/${svc}-db-password")
     psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
         -v role="$svc" -v password="$password" <<'SQL'

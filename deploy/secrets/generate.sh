@@ -32,14 +32,18 @@ fi
 
 put auth-secret-key "$(rand 32)"
 put rentals-secret-key "$(rand 32)"
+put notifier-secret-key "$(rand 32)"
+put telegram-webhook-secret "$(rand 24)"
 put payments-webhook-secret "$(rand 32)"
 put admin-password "$(rand 12)"
 
 put postgres-password "$(rand 16)"
 put auth-db-password "$(rand 16)"
 put rentals-db-password "$(rand 16)"
+put notifier-db-password "$(rand 16)"
 put auth-database-url "postgres://auth:$(cat "$dir/auth-db-password")@postgres:5432/auth"
 put rentals-database-url "postgres://rentals:$(cat "$dir/rentals-db-password")@postgres:5432/rentals"
+put notifier-database-url "postgres://notifier:$(cat "$dir/notifier-db-password")@postgres:5432/notifier"
 
 put rabbitmq-password "$(rand 16)"
 put amqp-url "amqp://velo:$(cat "$dir/rabbitmq-password")@rabbitmq:5672/%2F"
@@ -55,20 +59,28 @@ fi
 put rabbitmq-auth-password "$(rand 16)"
 put rabbitmq-rentals-password "$(rand 16)"
 put rabbitmq-billing-password "$(rand 16)"
+put rabbitmq-notifier-password "$(rand 16)"
 put auth-amqp-url "amqp://auth:$(cat "$dir/rabbitmq-auth-password")@rabbitmq:5672/%2F"
 put rentals-amqp-url "amqp://rentals:$(cat "$dir/rabbitmq-rentals-password")@rabbitmq:5672/%2F"
 put billing-amqp-url "amqp://billing:$(cat "$dir/rabbitmq-billing-password")@rabbitmq:5672/%2F"
+put notifier-amqp-url "amqp://notifier:$(cat "$dir/rabbitmq-notifier-password")@rabbitmq:5672/%2F"
+# Definitions written before the notifier existed lack its user: write them again (same passwords).
+if [ -s "$dir/rabbitmq-definitions.json" ] && ! grep -q '"notifier"' "$dir/rabbitmq-definitions.json"; then
+    rm -f "$dir/rabbitmq-definitions.json"
+fi
 if [ ! -s "$dir/rabbitmq-definitions.json" ]; then
     cat <<'JSON' | sed -e "s/@velo@/$(cat "$dir/rabbitmq-password")/" \
         -e "s/@auth@/$(cat "$dir/rabbitmq-auth-password")/" \
         -e "s/@rentals@/$(cat "$dir/rabbitmq-rentals-password")/" \
-        -e "s/@billing@/$(cat "$dir/rabbitmq-billing-password")/" > "$dir/rabbitmq-definitions.json"
+        -e "s/@billing@/$(cat "$dir/rabbitmq-billing-password")/" \
+        -e "s/@notifier@/$(cat "$dir/rabbitmq-notifier-password")/" > "$dir/rabbitmq-definitions.json"
 {
   "users": [
     {"name": "velo", "password": "@velo@", "tags": "administrator"},
     {"name": "auth", "password": "@auth@", "tags": ""},
     {"name": "rentals", "password": "@rentals@", "tags": ""},
-    {"name": "billing", "password": "@billing@", "tags": ""}
+    {"name": "billing", "password": "@billing@", "tags": ""},
+    {"name": "notifier", "password": "@notifier@", "tags": ""}
   ],
   "vhosts": [{"name": "/"}],
   "permissions": [
@@ -81,7 +93,11 @@ if [ ! -s "$dir/rabbitmq-definitions.json" ]; then
     {"user": "billing", "vhost": "/",
      "configure": "^(billing\\..*|celery.*|.*pidbox|amq\\.gen-.*)$",
      "write": "^(billing\\..*|celery.*|.*pidbox|amq\\.gen-.*)$",
-     "read": "^(billing\\..*|celery.*|.*pidbox|amq\\.gen-.*|rentals\\.events)$"}
+     "read": "^(billing\\..*|celery.*|.*pidbox|amq\\.gen-.*|rentals\\.events)$"},
+    {"user": "notifier", "vhost": "/",
+     "configure": "^(notifier\\..*|celery.*|.*pidbox|amq\\.gen-.*)$",
+     "write": "^(notifier\\..*|celery.*|.*pidbox|amq\\.gen-.*)$",
+     "read": "^(notifier\\..*|celery.*|.*pidbox|amq\\.gen-.*|auth\\.events|rentals\\.events|billing\\.events)$"}
   ],
   "exchanges": [
     {"name": "auth.events", "vhost": "/", "type": "topic", "durable": true, "auto_delete": false, "internal": false, "arguments": {}},

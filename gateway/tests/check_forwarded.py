@@ -50,6 +50,7 @@ def render(root: Path, prefix: Path, port: int, upstream: int, **extra: str) -> 
         GATEWAY_LISTEN=f"127.0.0.1:{port}",
         AUTH_UPSTREAM=f"127.0.0.1:{upstream}",
         RENTALS_UPSTREAM=f"127.0.0.1:{upstream}",
+        NOTIFIER_UPSTREAM=f"127.0.0.1:{upstream}",
         AUTH_TOKEN_RATE="60r/m",
         AUTH_TOKEN_BURST="30",
         CORS_ALLOWED_ORIGINS_REGEX=r"^https://app\.example$",

@@ -37,10 +37,6 @@ class Settings:
     s3_endpoint_url: str | None
     s3_region: str
     invoices_bucket: str
-    email_host: str
-    email_port: int
-    email_from: str
-    email_timeout_seconds: int
     contracts_dir: Path
     reconcile_interval_seconds: int
     reconcile_after_seconds: int
@@ -57,10 +53,6 @@ def load_settings() -> Settings:
         s3_endpoint_url=os.environ.get("AWS_ENDPOINT_URL_S3") or None,
         s3_region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         invoices_bucket=os.environ.get("INVOICES_BUCKET", "velo-invoices"),
-        email_host=os.environ.get("EMAIL_HOST", "127.0.0.1"),
-        email_port=_int("EMAIL_PORT", 25),
-        email_from=os.environ.get("EMAIL_FROM", "Velo <no-reply@velo.example>"),
-        email_timeout_seconds=_int("EMAIL_TIMEOUT_SECONDS", 10),
         contracts_dir=Path(
             os.environ.get("CONTRACTS_DIR") or SERVICE_DIR / ".." / ".." / "contracts"
         ).resolve(),

@@ -1,4 +1,4 @@
-"""The invoice document (JSON), its HTML rendering and the plain-text receipt. Pure functions."""
+"""The invoice document (JSON) and its HTML rendering. Pure functions."""
 
 from __future__ import annotations
 
@@ -167,36 +167,3 @@ From {e(invoice["started_at"])} to {e(invoice["ended_at"])} ({e(_duration_text(i
 </table>
 </body></html>
 """
-
-
-def receipt_subject(invoice: dict[str, Any]) -> str:
-    return f"Your Velo receipt {invoice['invoice_number']}"
-
-
-def receipt_text(invoice: dict[str, Any]) -> str:
-    currency = invoice["total"]["currency"]
-    lines = [
-        f"Hello {invoice['rider']['name']},",
-        "",
-        "thank you for riding with Velo.",
-        f"Receipt {invoice['invoice_number']} (invoice {invoice['invoice_id']}).",
-        "",
-        f"Bike:      {invoice['bike']['number']}",
-        f"Started:   {invoice['started_at']}",
-        f"Ended:     {invoice['ended_at']}",
-        f"Duration:  {_duration_text(invoice['duration_seconds'])}"
-        f" ({invoice['billed_minutes']} started minutes)",
-        f"Tariff:    {invoice['tariff']['name']}",
-        "",
-    ]
-    for item in invoice["line_items"]:
-        lines.append(
-            f"  {item['description']}: {item['quantity']} {item['unit']}  {money(item['amount'], currency)}"
-        )
-    lines += [
-        "",
-        f"Total: {money(invoice['total']['amount'], currency)}",
-        "",
-        f"Issued {invoice['issued_at']}.",
-    ]
-    return "\n".join(lines) + "\n"

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from billing.config import load_settings
 from billing.integrations.amqp import EventPublisher
-from billing.integrations.mail import ReceiptMailer
 from billing.integrations.s3 import InvoiceStorage, s3_client_create
 from billing.topology import PUBLISHER_EXCHANGES
 
@@ -46,16 +45,6 @@ def publisher() -> EventPublisher:
     return _get(
         "publisher", lambda: EventPublisher(amqp_url=load_settings().amqp_url, exchanges=PUBLISHER_EXCHANGES)
     )
-
-
-def mailer() -> ReceiptMailer:
-    def make() -> ReceiptMailer:
-        s = load_settings()
-        return ReceiptMailer(
-            host=s.email_host, port=s.email_port, sender=s.email_from, timeout=s.email_timeout_seconds
-        )
-
-    return _get("mailer", make)
 
 
 def executor() -> ThreadPoolExecutor:

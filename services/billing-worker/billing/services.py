@@ -1,5 +1,5 @@
-"""Billing's writes: issue an invoice for a finished rental, deliver its receipt, request reconciliation,
-dead-letter."""
+"""Billing's writes: issue an invoice for a finished rental, store its HTML, request reconciliation,
+dead-letter. Receipts are the notifier's (it mails them on invoice.issued)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,7 @@ from billing.contracts import event_validate
 from billing.errors import TransientError
 from billing.events import invoice_issued_event, reconciliation_requested_event, rfc3339, utc_now
 from billing.integrations.amqp import event_json_bytes
-from billing.integrations.mail import PermanentMailError
-from billing.invoices import (
-    invoice_build,
-    invoice_html,
-    invoice_json_bytes,
-    receipt_subject,
-    receipt_text,
-)
+from billing.invoices import invoice_build, invoice_html, invoice_json_bytes
 from billing.topology import (
     BILLING_EVENTS_EXCHANGE,
     DEAD_LETTER_EXCHANGE,
@@ -51,10 +44,6 @@ class Publisher(Protocol):
         headers: dict | None = ...,
     ) -> None: ...
     def publish_event(self, *, exchange: str, event: dict, headers: dict | None = ...) -> None: ...
-
-
-class Mailer(Protocol):
-    def send(self, *, to: str, subject: str, body: str, message_id: str | None = ...) -> None: ...
 
 
 class InvoiceIncomplete(TransientError):
@@ -142,30 +131,10 @@ def invoice_html_store(*, invoice: dict[str, Any], storage: Storage) -> None:
     )
 
 
-def receipt_message_id(*, invoice: dict[str, Any]) -> str:
-    """One Message-ID per invoice: a receipt re-sent after a crash is recognisable as the same mail."""
-    return f"<receipt-{invoice['invoice_id']}@velo.example>"
-
-
-def receipt_deliver(*, invoice: dict[str, Any], storage: Storage, mailer: Mailer) -> bool:
-    """Store the invoice's HTML, then mail the receipt (the last step, so a retry after any transient
-    failure repeats only idempotent work before it). Returns whether the receipt was accepted."""
+def receipt_deliver(*, invoice: dict[str, Any], storage: Storage) -> bool:
+    """Store the invoice's HTML (the part of the former receipt hand-over that stays in billing; the
+    notifier mails the receipt on invoice.issued). Returns True once it is stored."""
     invoice_html_store(invoice=invoice, storage=storage)
-    return receipt_send(invoice=invoice, mailer=mailer)
-
-
-def receipt_send(*, invoice: dict[str, Any], mailer: Mailer) -> bool:
-    """Mail the receipt; a permanent refusal (bad address) is logged and does not undo the invoice."""
-    try:
-        mailer.send(
-            to=invoice["rider"]["email"],
-            subject=receipt_subject(invoice),
-            body=receipt_text(invoice),
-            message_id=receipt_message_id(invoice=invoice),
-        )
-    except PermanentMailError as exc:
-        logger.error("receipt for invoice %s not deliverable: %s", invoice["invoice_id"], exc)
-        return False
     return True
 
 
@@ -297,12 +266,10 @@ def receipts_deliver(
     *,
     invoices: list[dict[str, Any]],
     storage: Storage,
-    mailer: Mailer,
     parallel_map: Callable[..., Any] = map,
 ) -> tuple[list[dict[str, Any]], list[TransientError]]:
-    """receipt_deliver for many invoices: the HTML PUTs through ``parallel_map``, then the mails, one
-    after another on one SMTP connection. Returns the invoices whose receipt still has to be retried
-    (a transient failure of its HTML or its mail) with the errors; a receipt already sent is never in it."""
+    """receipt_deliver for many invoices: the HTML PUTs through ``parallel_map``. Returns the invoices
+    whose HTML still has to be retried (a transient failure) with the errors."""
 
     def store(invoice: dict[str, Any]) -> TransientError | None:
         try:
@@ -314,11 +281,6 @@ def receipts_deliver(
     retry: list[dict[str, Any]] = []
     errors: list[TransientError] = []
     for invoice, error in zip(invoices, list(parallel_map(store, invoices)), strict=True):
-        if error is None:
-            try:
-                receipt_send(invoice=invoice, mailer=mailer)
-            except TransientError as exc:
-                error = exc
         if error is not None:
             retry.append(invoice)
             errors.append(error)

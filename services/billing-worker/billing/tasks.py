@@ -27,7 +27,7 @@ def retry_countdown(*, retries: int) -> float:
 
 
 def receipt_enqueue(invoice: dict[str, Any]) -> None:
-    """Hand the HTML + receipt mail over to ``send_receipt_task`` (confirmed publish)."""
+    """Hand the invoice HTML over to ``send_receipt_task`` (confirmed publish)."""
     try:
         send_receipt_task.apply_async(
             args=(invoice,), retry=False, argsrepr=f"(invoice {invoice['invoice_id']},)"
@@ -78,9 +78,10 @@ def issue_invoice_task(
 
 @app.task(bind=True, name="billing.send_receipt_task", max_retries=MAX_RETRIES, acks_late=True)
 def send_receipt_task(self, invoice: dict[str, Any]) -> bool | None:
-    """The invoice's HTML and the receipt mail, off the critical path of ``invoice.issued``."""
+    """The invoice's HTML, off the critical path of ``invoice.issued`` (the name is kept from when this task
+    also mailed the receipt, so that tasks queued by that version still run; the notifier mails it now)."""
     try:
-        return services.receipt_deliver(invoice=invoice, storage=runtime.storage(), mailer=runtime.mailer())
+        return services.receipt_deliver(invoice=invoice, storage=runtime.storage())
     except TransientError as exc:
         if self.request.retries >= self.max_retries:
             logger.error("receipt for invoice %s given up: %s", invoice.get("invoice_id"), exc)
@@ -94,13 +95,12 @@ def send_receipt_task(self, invoice: dict[str, Any]) -> bool | None:
 
 @app.task(bind=True, name="billing.send_receipts_task", max_retries=MAX_RETRIES, acks_late=True)
 def send_receipts_task(self, invoices: list[dict[str, Any]]) -> int:
-    """The receipts of one batch of invoices (HTML in parallel, mails on one SMTP connection); a retry
-    carries only the receipts that failed transiently, never one already sent. Returns how many were
-    delivered in this run."""
+    """The HTMLs of one batch of invoices, in parallel; a retry carries only the ones that failed
+    transiently. Returns how many were stored in this run. (Named for the receipts it also mailed before
+    the notifier took them over; the name is kept for tasks queued by that version.)"""
     retry, errors = services.receipts_deliver(
         invoices=invoices,
         storage=runtime.storage(),
-        mailer=runtime.mailer(),
         parallel_map=runtime.executor().map,
     )
     if not retry:

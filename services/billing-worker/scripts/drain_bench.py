@@ -3,8 +3,7 @@
     source ../../.run/dev/env.sh && .venv/bin/python scripts/drain_bench.py --events 2000 --concurrency 4
 
 Uses a private BILLING_AMQP_NAMESPACE and bucket (cleaned up afterwards), like the end-to-end test.
-Receipts go to the SMTP sink (MAIL_DIR) unless --no-mail points EMAIL_PORT at a closed port (then each
-receipt fails fast and is retried, which is not what you want to measure: keep mail on).
+The worker mails nothing (the notifier sends receipts); its pool only writes the invoice HTMLs.
 """
 
 from __future__ import annotations

@@ -1,9 +1,14 @@
-"""Swagger UI and ReDoc served from drf-spectacular-sidecar (no CDN), listing auth's and rentals' schemas."""
+"""Swagger UI and ReDoc served from drf-spectacular-sidecar (no CDN), listing auth's, rentals' and the
+notifier's schemas."""
 
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-SCHEMAS = {"rentals": "/api/schema", "auth": "/api/auth/schema"}
+SCHEMAS = {
+    "rentals": "/api/schema",
+    "auth": "/api/auth/schema",
+    "notifications": "/api/notifications/schema",
+}
 
 
 class SwaggerDocsView(SpectacularSwaggerView):

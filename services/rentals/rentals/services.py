@@ -397,7 +397,7 @@ def rental_apply_invoice(
             update_fields=["cost_amount", "cost_currency", "invoice_id", "invoice_s3_key", "billed_at"]
         )
     try:
-        wallet_charge_rental(
+        charged = wallet_charge_rental(
             user_id=user_id,
             rental_id=rental_id,
             amount=amount,
@@ -406,6 +406,20 @@ def rental_apply_invoice(
         )
     except ValidationFailed as exc:
         raise InvoiceRejected(str(exc.errors or exc.detail)) from exc
+    if charged.applied:
+        # The notifier tells a rider whose wallet went negative how much to top up.
+        outbox_emit(
+            event_type="wallet.charged",
+            data={
+                "user_id": str(user_id),
+                "rental_id": str(rental_id),
+                "invoice_id": str(invoice_id),
+                "amount": amount,
+                "currency": currency,
+                "balance_after": charged.entry.balance_after,
+                "charged_at": _iso(billed_at),
+            },
+        )
     return True
 
 

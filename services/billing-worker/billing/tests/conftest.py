@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from billing.config import load_settings
-from billing.tests.fakes import FakeMailer, FakePublisher, FakeStorage
+from billing.tests.fakes import FakePublisher, FakeStorage
 
 CONTRACTS = load_settings().contracts_dir
 VALID_RENTAL_FINISHED = sorted((CONTRACTS / "examples" / "rental.finished").glob("*.json"))
@@ -35,11 +35,6 @@ def publisher() -> FakePublisher:
     return FakePublisher()
 
 
-@pytest.fixture
-def mailer() -> FakeMailer:
-    return FakeMailer()
-
-
 def distinct_examples() -> list[dict]:
     """Every valid rental.finished example, each with a rental (and event) id of its own: the examples
     share one rental, but a batch should hold many."""
@@ -50,3 +45,9 @@ def distinct_examples() -> list[dict]:
         event["data"]["rental_id"] = f"20000000-0000-4000-8000-{index:012d}"
         events.append(event)
     return events
+
+
+@pytest.fixture
+def handed() -> list:
+    """The invoices whose receipt (the HTML write) was handed over and run."""
+    return []

@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the boundaries (S3, AMQP publisher, SMTP), used by unit tests only."""
+"""In-memory stand-ins for the boundaries (S3, AMQP publisher), used by unit tests only."""
 
 from __future__ import annotations
 
@@ -84,23 +84,6 @@ class FakePublisher:
             message_type=event["event_type"],
             headers=headers,
         )
-
-
-@dataclass
-class FakeMailer:
-    sent: list[dict[str, str]] = field(default_factory=list)
-    failures: int = 0
-    refuse: bool = False
-
-    def send(self, *, to: str, subject: str, body: str, message_id: str | None = None) -> None:
-        from billing.integrations.mail import PermanentMailError
-
-        if self.refuse:
-            raise PermanentMailError("550 no such user")
-        if self.failures:
-            self.failures -= 1
-            raise TransientError("fake SMTP outage")
-        self.sent.append({"to": to, "subject": subject, "body": body, "message_id": message_id})
 
 
 @dataclass

@@ -151,6 +151,7 @@ SPECTACULAR_SETTINGS = {
         "urls": [
             {"url": "/api/schema", "name": "rentals"},
             {"url": "/api/auth/schema", "name": "auth"},
+            {"url": "/api/notifications/schema", "name": "notifications"},
         ],
         "persistAuthorization": True,
     },

@@ -29,6 +29,7 @@ def test_schema_endpoint_is_public_json_with_bearer_and_problem_responses(client
 def test_swagger_ui_and_redoc_list_both_schemas_without_cdn(client):
     swagger = client.get("/docs/").content.decode()
     assert "/api/auth/schema" in swagger and "/api/schema" in swagger
+    assert "/api/notifications/schema" in swagger
     assert "/static/drf_spectacular_sidecar/" in swagger and "cdn" not in swagger.lower()
     redoc = client.get("/redoc/").content.decode()
     assert "/api/auth/schema" in redoc and "/static/drf_spectacular_sidecar/" in redoc

@@ -1,4 +1,5 @@
-"""invoice_issue with fake S3/publisher/mail, fed with every contract example."""
+"""invoice_issue with fake S3/publisher, fed with every contract example. ``handed`` lists the receipts
+(invoice HTML writes) handed over; the notifier mails receipts on invoice.issued."""
 
 import json
 import uuid
@@ -9,7 +10,7 @@ import pytest
 from billing.contracts import schema_errors
 from billing.errors import TransientError
 from billing.events import rental_finished_parse
-from billing.invoices import invoice_html, receipt_text
+from billing.invoices import invoice_html
 from billing.services import (
     InvoiceIncomplete,
     invoice_issue,
@@ -22,7 +23,7 @@ from billing.tests.conftest import VALID_RENTAL_FINISHED
 NOW = datetime(2026, 11, 23, 9, 43, 12, tzinfo=UTC)
 
 
-def issue(event, storage, publisher, mailer, now=NOW, deliver=True, **kwargs):
+def issue(event, storage, publisher, handed, now=NOW, deliver=True, **kwargs):
     """invoice_issue, then (``deliver``) the receipt tasks it handed over, as the worker runs them later."""
     queued: list[dict] = []
     outcome = invoice_issue(
@@ -36,7 +37,8 @@ def issue(event, storage, publisher, mailer, now=NOW, deliver=True, **kwargs):
     assert len(queued) == int(outcome.receipt_enqueued)
     if deliver:
         for invoice in queued:
-            receipt_deliver(invoice=invoice, storage=storage, mailer=mailer)
+            assert receipt_deliver(invoice=invoice, storage=storage)
+            handed.append(invoice)
     return outcome
 
 
@@ -45,11 +47,11 @@ class WorkerDied(BaseException):
 
 
 @pytest.mark.parametrize("path", VALID_RENTAL_FINISHED, ids=lambda p: p.name)
-def test_every_example_becomes_one_invoice_event_and_receipt(path, storage, publisher, mailer):
+def test_every_example_becomes_one_invoice_event_and_receipt(path, storage, publisher, handed):
     event = rental_finished_parse(body=path.read_bytes())
     rental_id = event["data"]["rental_id"]
 
-    outcome = issue(event, storage, publisher, mailer)
+    outcome = issue(event, storage, publisher, handed)
 
     key = f"invoices/2026/11/{rental_id}.json"
     assert outcome.created
@@ -77,149 +79,134 @@ def test_every_example_becomes_one_invoice_event_and_receipt(path, storage, publ
     assert issued["data"]["amount"] == invoice["total"]["amount"]
     assert issued["data"]["s3_key"] == key
 
-    [mail] = mailer.sent
-    assert mail["to"] == "ada@example.com"
-    assert invoice["invoice_number"] in mail["subject"]
+    [handed_over] = handed
+    assert handed_over["invoice_id"] == invoice["invoice_id"] and invoice["html_key"] in storage.objects
 
 
-def test_basic_example_amount_matches_the_invoice_issued_example(basic_event, storage, publisher, mailer):
-    outcome = issue(basic_event, storage, publisher, mailer)
+def test_basic_example_amount_matches_the_invoice_issued_example(basic_event, storage, publisher, handed):
+    outcome = issue(basic_event, storage, publisher, handed)
     assert outcome.invoice["total"] == {"amount": 700, "currency": "EUR"}
     assert outcome.invoice["invoice_number"] == "INV-202611-0B9F5A523C1E4F7A8A9E2B1C0D9E8F7A"
     assert [i["amount"] for i in outcome.invoice["line_items"]] == [100, 600]
 
 
-def test_redelivery_republishes_the_same_event_and_writes_nothing(basic_event, storage, publisher, mailer):
-    first = issue(basic_event, storage, publisher, mailer)
+def test_redelivery_republishes_the_same_event_and_writes_nothing(basic_event, storage, publisher, handed):
+    first = issue(basic_event, storage, publisher, handed)
     objects_before = dict(storage.objects)
 
-    second = issue(basic_event, storage, publisher, mailer, now=datetime(2026, 12, 1, tzinfo=UTC))
+    second = issue(basic_event, storage, publisher, handed, now=datetime(2026, 12, 1, tzinfo=UTC))
 
     assert not second.created
     assert storage.objects == objects_before
     assert second.invoice == first.invoice
     assert [m.body for m in publisher.messages] == [publisher.messages[0].body] * 2
     assert len({m.message_id for m in publisher.messages}) == 1
-    assert len(mailer.sent) == 1
+    assert len(handed) == 1
 
 
-def test_redelivery_with_changed_tariff_keeps_the_stored_amount(basic_event, storage, publisher, mailer):
-    issue(basic_event, storage, publisher, mailer)
+def test_redelivery_with_changed_tariff_keeps_the_stored_amount(basic_event, storage, publisher, handed):
+    issue(basic_event, storage, publisher, handed)
     basic_event["data"]["tariff"]["unlock_fee"] = 999
-    second = issue(basic_event, storage, publisher, mailer)
+    second = issue(basic_event, storage, publisher, handed)
     assert second.invoice["total"]["amount"] == 700
     assert publisher.messages[-1].json["data"]["amount"] == 700
 
 
-def test_publish_failure_after_creation_is_resumable(basic_event, storage, publisher, mailer):
+def test_publish_failure_after_creation_is_resumable(basic_event, storage, publisher, handed):
     publisher.failures = 1
     with pytest.raises(InvoiceIncomplete):
-        issue(basic_event, storage, publisher, mailer)
-    assert mailer.sent == []
+        issue(basic_event, storage, publisher, handed)
+    assert handed == []
 
-    retry = issue(basic_event, storage, publisher, mailer, resume_created=True)
+    retry = issue(basic_event, storage, publisher, handed, resume_created=True)
 
     assert not retry.created
     assert retry.receipt_enqueued
     assert len(publisher.messages) == 1
-    assert len(mailer.sent) == 1
+    assert len(handed) == 1
 
 
-def test_receipt_hand_over_failure_after_creation_is_resumable(basic_event, storage, publisher, mailer):
+def test_receipt_hand_over_failure_after_creation_is_resumable(basic_event, storage, publisher, handed):
     def broker_down(invoice):
         raise TransientError("broker down")
 
     with pytest.raises(InvoiceIncomplete):
         invoice_issue(event=basic_event, storage=storage, publisher=publisher, receipt_enqueue=broker_down)
-    issue(basic_event, storage, publisher, mailer, resume_created=True)
-    issue(basic_event, storage, publisher, mailer)  # a later plain redelivery
-    assert len(mailer.sent) == 1
+    issue(basic_event, storage, publisher, handed, resume_created=True)
+    issue(basic_event, storage, publisher, handed)  # a later plain redelivery
+    assert len(handed) == 1
 
 
-def test_invoice_issued_goes_out_before_html_and_mail(basic_event, storage, publisher, mailer):
-    outcome = issue(basic_event, storage, publisher, mailer, deliver=False)
+def test_invoice_issued_goes_out_before_html_and_mail(basic_event, storage, publisher, handed):
+    outcome = issue(basic_event, storage, publisher, handed, deliver=False)
     assert len(publisher.messages) == 1
     assert set(storage.objects) == {outcome.invoice["s3_key"]}
-    assert mailer.sent == []
+    assert handed == []
 
 
-def test_receipt_mail_outage_is_transient_and_the_retry_mails_once(basic_event, storage, publisher, mailer):
+def test_html_outage_is_transient_and_the_retry_stores_it(basic_event, storage, publisher):
     queued: list[dict] = []
     invoice_issue(event=basic_event, storage=storage, publisher=publisher, receipt_enqueue=queued.append)
     [invoice] = queued
-    mailer.failures = 1
+    storage.fail_next.append("put")
     with pytest.raises(TransientError):
-        receipt_deliver(invoice=invoice, storage=storage, mailer=mailer)
+        receipt_deliver(invoice=invoice, storage=storage)
+    assert invoice["html_key"] not in storage.objects
+    assert receipt_deliver(invoice=invoice, storage=storage)
     assert invoice["html_key"] in storage.objects
-    assert receipt_deliver(invoice=invoice, storage=storage, mailer=mailer)
-    [mail] = mailer.sent
-    assert mail["message_id"] == f"<receipt-{invoice['invoice_id']}@velo.example>"
 
 
-def test_duplicate_while_the_receipt_is_pending_hands_over_nothing(basic_event, storage, publisher, mailer):
-    first = issue(basic_event, storage, publisher, mailer, deliver=False)
-    second = issue(basic_event, storage, publisher, mailer)
+def test_duplicate_while_the_receipt_is_pending_hands_over_nothing(basic_event, storage, publisher, handed):
+    first = issue(basic_event, storage, publisher, handed, deliver=False)
+    second = issue(basic_event, storage, publisher, handed)
     assert first.receipt_enqueued and not second.receipt_enqueued
-    assert mailer.sent == []
+    assert handed == []
 
 
 def test_worker_death_before_the_receipt_hand_over_is_healed_by_the_redelivery(
-    basic_event, storage, publisher, mailer
+    basic_event, storage, publisher, handed
 ):
     def die(invoice):
         raise WorkerDied
 
     with pytest.raises(WorkerDied):
         invoice_issue(event=basic_event, storage=storage, publisher=publisher, receipt_enqueue=die)
-    assert mailer.sent == []
+    assert handed == []
 
-    healed = issue(basic_event, storage, publisher, mailer, redelivered=True)
+    healed = issue(basic_event, storage, publisher, handed, redelivered=True)
 
     assert healed.receipt_enqueued and not healed.created
-    assert len(mailer.sent) == 1
-    issue(basic_event, storage, publisher, mailer, redelivered=True)  # once the HTML exists: done
-    assert len(mailer.sent) == 1
+    assert len(handed) == 1
+    issue(basic_event, storage, publisher, handed, redelivered=True)  # once the HTML exists: done
+    assert len(handed) == 1
 
 
-def test_transient_failure_before_creation_is_plain_transient(basic_event, storage, publisher, mailer):
+def test_transient_failure_before_creation_is_plain_transient(basic_event, storage, publisher, handed):
     storage.fail_next.append("put_if_absent")
     with pytest.raises(TransientError) as info:
-        issue(basic_event, storage, publisher, mailer)
+        issue(basic_event, storage, publisher, handed)
     assert not isinstance(info.value, InvoiceIncomplete)
     assert storage.objects == {}
 
 
-def test_missing_html_is_restored_on_redelivery(basic_event, storage, publisher, mailer):
-    outcome = issue(basic_event, storage, publisher, mailer)
+def test_missing_html_is_restored_on_redelivery(basic_event, storage, publisher, handed):
+    outcome = issue(basic_event, storage, publisher, handed)
     del storage.objects[outcome.invoice["html_key"]]
-    issue(basic_event, storage, publisher, mailer)
+    issue(basic_event, storage, publisher, handed)
     assert outcome.invoice["html_key"] in storage.objects
 
 
-def test_permanent_mail_refusal_does_not_block_the_invoice(basic_event, storage, publisher, mailer):
-    mailer.refuse = True
-    queued: list[dict] = []
-    outcome = invoice_issue(
-        event=basic_event, storage=storage, publisher=publisher, receipt_enqueue=queued.append
-    )
-    assert outcome.created and len(publisher.messages) == 1
-    assert receipt_deliver(invoice=queued[0], storage=storage, mailer=mailer) is False
-    assert outcome.invoice["html_key"] in storage.objects
-
-
-def test_html_and_receipt_are_human_readable_and_escaped(basic_event, storage, publisher, mailer):
+def test_html_is_human_readable_and_escaped(basic_event, storage, publisher, handed):
     basic_event["data"]["user_name"] = "<script>x</script>"
-    invoice = issue(basic_event, storage, publisher, mailer).invoice
+    invoice = issue(basic_event, storage, publisher, handed).invoice
     page = invoice_html(invoice)
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
     assert "7.00 EUR" in page and "INV-202611-0B9F5A523C1E4F7A8A9E2B1C0D9E8F7A" in page
-    text = receipt_text(invoice)
-    assert "Total: 7.00 EUR" in text and "24 started minutes" in text
 
 
-def test_multi_day_capped_invoice_lines(basic_event, storage, publisher, mailer):
+def test_multi_day_capped_invoice_lines(basic_event, storage, publisher, handed):
     basic_event["data"].update(ended_at="2026-11-25T09:20:01Z", duration_seconds=2 * 86400 + 1)
-    invoice = issue(basic_event, storage, publisher, mailer).invoice
+    invoice = issue(basic_event, storage, publisher, handed).invoice
     riding = [i for i in invoice["line_items"] if i["kind"] == "riding_time"]
     assert [(i["quantity"], i["amount"], i["capped"]) for i in riding] == [
         (1440, 2000, True),
@@ -230,11 +217,11 @@ def test_multi_day_capped_invoice_lines(basic_event, storage, publisher, mailer)
     assert "day 1" in riding[0]["description"]
 
 
-def test_invoice_key_uses_the_month_of_ended_at(basic_event, storage, publisher, mailer):
+def test_invoice_key_uses_the_month_of_ended_at(basic_event, storage, publisher, handed):
     basic_event["data"].update(
         started_at="2026-11-30T23:50:00Z", ended_at="2026-12-01T00:10:00Z", duration_seconds=1200
     )
-    invoice = issue(basic_event, storage, publisher, mailer).invoice
+    invoice = issue(basic_event, storage, publisher, handed).invoice
     assert invoice["s3_key"].startswith("invoices/2026/12/")
     assert invoice["invoice_number"].startswith("INV-202612-")
 

@@ -208,7 +208,7 @@ def test_worker_answers_inspect_ping(stack):
     assert "pong" in result.stdout
 
 
-def test_duplicate_rental_finished_makes_one_invoice_one_mail_same_event(stack):
+def test_duplicate_rental_finished_makes_one_invoice_same_event(stack):
     issued_queue = stack.capture("invoice.issued")
     rental_id = str(uuid.uuid4())
     email = f"rider-{uuid.uuid4().hex[:10]}@example.com"
@@ -242,12 +242,9 @@ def test_duplicate_rental_finished_makes_one_invoice_one_mail_same_event(stack):
     assert stored["invoice_id"] == data["invoice_id"]
     html = stack.s3.get_object(Bucket=stack.bucket, Key=key.replace(".json", ".html"))
     assert html["ContentType"].startswith("text/html")
-
-    wait_until(lambda: mails_to(email), what="the receipt mail")
-    time.sleep(1.0)  # a duplicate would have been sent by now
-    [mail] = mails_to(email)
-    assert stored["invoice_number"] in mail["Subject"]
-    assert "7.00 EUR" in mail.get_payload(decode=True).decode()
+    # Receipts are the notifier's now: billing mails nothing.
+    time.sleep(1.0)
+    assert mails_to(email) == []
 
 
 def test_poison_messages_go_to_the_dlq_and_do_not_block_the_queue(stack):
@@ -300,23 +297,3 @@ def test_beat_requests_reconciliation(stack):
     assert schema_errors(event, event_type="billing.reconciliation_requested") == []
     assert event["data"]["older_than_seconds"] == 180
     assert received[0][0].message_id == event["event_id"]
-
-
-def test_smtp_outage_delays_only_the_receipt_task_which_celery_retries(tmp_path):
-    """Port 1 refuses connections: invoice.issued still goes out (once: the mail is not on its path), and
-    the receipt task keeps retrying (real countdown retries through the broker) without a second invoice."""
-    with running_worker(tmp_path, EMAIL_HOST="127.0.0.1", EMAIL_PORT="1") as s:
-        issued_queue = s.capture("invoice.issued")
-        rental_id = str(uuid.uuid4())
-        s.publish_rental_finished(json.dumps(rental_finished(rental_id, "retry@example.com")).encode())
-
-        received: list[tuple] = []
-        wait_until(lambda: received.extend(s.drain(issued_queue)) or received, what="invoice.issued")
-        wait_until(
-            lambda: s.log_text().count("receipt for invoice") >= 2, what="two retried receipt attempts"
-        )
-        received.extend(s.drain(issued_queue))
-        assert len(received) == 1
-        key = json.loads(received[0][1])["data"]["s3_key"]
-        assert [k for k in s.objects() if k.endswith(".json")] == [key]
-        assert key.replace(".json", ".html") in s.objects()

@@ -92,6 +92,17 @@ def test_the_rentals_own_amount_is_charged_once(finished):
     assert LedgerEntry.objects.get().amount == -700
 
 
+def test_the_charge_is_announced_once_with_the_balance_after(finished):
+    from outbox.models import OutboxEvent
+
+    assert _apply(finished) is True
+    assert _apply(finished) is False
+    event = OutboxEvent.objects.get(event_type="wallet.charged")  # validated against its contract on emit
+    data = event.payload["data"]
+    assert data["rental_id"] == str(finished.id) and data["amount"] == 700
+    assert data["balance_after"] == -700  # a new wallet starts at 0
+
+
 def test_a_mismatch_is_refused_also_after_a_tariff_edit(finished, tariff):
     # The snapshot counts, not the tariff as it is now: an edit never reprices a rental.
     tariff.price_per_minute = 1
