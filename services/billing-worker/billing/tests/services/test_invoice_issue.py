@@ -245,14 +245,14 @@ def test_dead_letter_keeps_the_event_and_states_the_reason(basic_event, publishe
     assert message.headers["x-original-message-id"] == basic_event["event_id"]
 
 
-def test_unlock_fee_waived_in_the_event_is_not_charged(basic_event, storage, publisher, mailer):
-    full = issue(dict(basic_event, event_id=str(uuid.uuid4())), storage, publisher, mailer).invoice["total"][
+def test_unlock_fee_waived_in_the_event_is_not_charged(basic_event, storage, publisher, handed):
+    full = issue(dict(basic_event, event_id=str(uuid.uuid4())), storage, publisher, handed).invoice["total"][
         "amount"
     ]
     waived_event = json.loads(json.dumps(basic_event))
     waived_event["data"]["rental_id"] = str(uuid.uuid4())
     waived_event["data"]["unlock_fee_waived"] = True
-    result = issue(waived_event, storage, publisher, mailer)
+    result = issue(waived_event, storage, publisher, handed)
     unlock = result.invoice["line_items"][0]
     assert (unlock["kind"], unlock["amount"], result.invoice["unlock_fee_waived"]) == ("unlock_fee", 0, True)
     assert result.invoice["total"]["amount"] == full - waived_event["data"]["tariff"]["unlock_fee"]
