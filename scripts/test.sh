@@ -23,6 +23,7 @@ bash scripts/install.sh || exit 1
 run "lint (ruff check)" .venv/bin/ruff check .
 run "lint (ruff format --check)" .venv/bin/ruff format --check .
 run "shell syntax" bash -n scripts/stack.sh scripts/install.sh scripts/test.sh
+run "shared infrastructure code identical across services" .venv/bin/python tools/check_shared_code.py
 
 step "starting a fresh test stack (infrastructure)"
 export ADMIN_EMAIL="admin@velo.test"

@@ -1,0 +1,61 @@
+"""Infrastructure code that several services need the same way is kept byte-identical across them.
+
+No service imports another, and each image copies only its own directory, so shared infrastructure lives as
+one file per service, and this check (part of `make test` and the pipeline's lint job) fails when the copies
+drift. Edit one copy, then copy it over the others (`--fix` does that from the first service listed).
+Domain code is never listed here. What is not (yet) listed still differs between services (issue 21).
+
+usage: check_shared_code.py [--fix]   (exit 1 with one line per drifted file)
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import sys
+from pathlib import Path
+
+SERVICES = Path(__file__).resolve().parent.parent / "services"
+
+# file (relative to a service's directory) -> the services that keep an identical copy; the first one is
+# where --fix copies from.
+SHARED = {
+    "core/notify.py": ("rentals", "auth"),  # NOTIFY after commit (no database-wide lock in a write)
+    "core/postgresql/base.py": ("rentals", "auth"),  # the PostgreSQL backend tweak
+    "core/serializers.py": ("rentals", "auth"),
+    "core/problems.py": ("rentals", "notifier"),  # problem+json responses
+    "core/error_views.py": ("rentals", "notifier"),
+    "core/request_id.py": ("rentals", "notifier"),
+    "core/middleware.py": ("rentals", "notifier"),
+    "core/logging.py": ("rentals", "notifier"),  # JSON log lines
+    "core/probes.py": ("rentals", "notifier"),  # /healthz, /readyz before host validation
+    "core/contracts.py": ("rentals", "notifier"),  # contract validation
+    "core/jwt_keys.py": ("rentals", "notifier"),  # RS256 public keys of auth
+}
+
+
+def drifted() -> list[tuple[Path, Path]]:
+    pairs = []
+    for name, services in SHARED.items():
+        first = SERVICES / services[0] / name
+        for other in services[1:]:
+            copy = SERVICES / other / name
+            if not copy.exists() or not filecmp.cmp(first, copy, shallow=False):
+                pairs.append((first, copy))
+    return pairs
+
+
+def main(argv: list[str]) -> int:
+    pairs = drifted()
+    if "--fix" in argv:
+        for first, copy in pairs:
+            shutil.copyfile(first, copy)
+            print(f"copied {first.relative_to(SERVICES)} -> {copy.relative_to(SERVICES)}")
+        return 0
+    for first, copy in pairs:
+        print(f"{copy.relative_to(SERVICES)} differs from {first.relative_to(SERVICES)}: keep them identical")
+    return 1 if pairs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
