@@ -106,8 +106,12 @@ def batch_settle(
             if entry.hand_over:
                 settlement.receipts.append(entry.invoice)
         elif isinstance(entry.error, TransientError):
+            logger.warning("rental.finished %s: %s", entry.event.get("event_id"), entry.error)
             settlement.retry.append(entry.event)
         else:
+            logger.error(
+                "rental.finished %s cannot be invoiced: %r", entry.event.get("event_id"), entry.error
+            )
             settlement.dead.append((message, f"unexpected error: {entry.error!r}"))
     return settlement
 

@@ -62,6 +62,102 @@ class InvoiceOutcome:
 HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 
 
+@dataclass(slots=True)
+class BatchEntry:
+    """One ``rental.finished`` delivery of a batch and what became of it (filled by invoices_issue_batch).
+
+    ``redelivered``: a broker redelivery (its first delivery may have died before handing the receipt
+    over). ``resume_created``: the retry of a delivery that created the invoice and then failed
+    (InvoiceIncomplete): it owns the receipt although the invoice JSON exists. ``error``: a TransientError
+    (S3 trouble: the caller retries this event on its own) or any other exception (the event can never be
+    invoiced: the caller dead-letters it). ``hand_over``: this delivery owns the receipt (it created the
+    invoice, resumes the one that did, or it is a broker redelivery of one that died before handing the
+    receipt over and no HTML exists yet)."""
+
+    event: dict[str, Any]
+    redelivered: bool = False
+    resume_created: bool = False
+    invoice: dict[str, Any] | None = None
+    issued: dict[str, Any] | None = None
+    created: bool = False
+    hand_over: bool = False
+    error: Exception | None = None
+
+
+def _entry_store(entry: BatchEntry, *, storage: Storage, issued_at: datetime) -> BatchEntry:
+    """The S3 part of one entry (runs in a worker thread): the conditional create of the JSON, or for a
+    duplicate the stored invoice and, when its HTML is missing, the HTML or the receipt hand-over."""
+    try:
+        draft = invoice_build(event=entry.event, issued_at=issued_at)
+        key = draft["s3_key"]
+        if storage.put_if_absent(key=key, body=invoice_json_bytes(draft), content_type="application/json"):
+            entry.invoice, entry.created, entry.hand_over = draft, True, True
+        else:
+            stored = storage.get_json(key=key)
+            if stored is None:  # exists per the conditional put but not readable yet
+                raise TransientError(f"invoice {key} exists but could not be read")
+            if stored["total"] != draft["total"]:
+                logger.warning(
+                    "rental %s redelivered with a different amount (%s, stored %s); the stored one stands",
+                    stored["rental_id"],
+                    draft["total"],
+                    stored["total"],
+                )
+            entry.invoice = stored
+            if entry.resume_created:
+                entry.hand_over = True
+            elif not storage.exists(key=stored["html_key"]):
+                if entry.redelivered:  # the delivery that created it died before the receipt was handed over
+                    logger.warning("invoice %s: handing over the receipt again", stored["invoice_id"])
+                    entry.hand_over = True
+                else:
+                    invoice_html_store(invoice=stored, storage=storage)
+        issued = invoice_issued_event(invoice=entry.invoice)
+        event_validate(issued, event_type="invoice.issued")
+        entry.issued = issued
+    except Exception as exc:  # reported per entry: one bad event must not sink the batch
+        entry.error = exc
+    return entry
+
+
+def invoices_issue_batch(
+    *,
+    entries: list[BatchEntry],
+    storage: Storage,
+    publisher: Publisher,
+    parallel_map: Callable[..., Any] = map,
+    now: Callable[[], datetime] = utc_now,
+) -> list[BatchEntry]:
+    """Issue the invoices of a batch of ``rental.finished`` events exactly once (the only issuing path:
+    one event is a batch of one, see invoice_issue).
+
+    The S3 key is deterministic and written with a conditional create, so only the first delivery writes
+    the invoice; any later delivery reads the stored invoice and re-publishes the identical
+    ``invoice.issued`` (same event id, invoice id and amount). The conditional PUTs of the JSON run through
+    ``parallel_map`` (a thread pool's ``map`` sharing one S3 client), then ``invoice.issued`` of every
+    stored invoice is published on ``publisher`` (a ConfirmingChannel does not wait; the caller confirms).
+    The caller then hands the receipts (the HTML) of the ``hand_over`` entries over, and only then acks the
+    deliveries. A plain duplicate never hands a receipt over; it only restores a missing HTML. Returns the
+    entries, each with its outcome; entries with ``error`` set published nothing (the caller logs them and
+    decides: retry a TransientError, dead-letter anything else). A publish failure raises."""
+    issued_at = now()
+    done = list(
+        parallel_map(lambda entry: _entry_store(entry, storage=storage, issued_at=issued_at), entries)
+    )
+    for entry in done:
+        if entry.error is None:
+            publisher.publish_event(exchange=BILLING_EVENTS_EXCHANGE, event=entry.issued)
+        if entry.created:
+            invoice = entry.invoice
+            logger.info(
+                "invoice %s created for rental %s at %s",
+                invoice["invoice_id"],
+                invoice["rental_id"],
+                invoice["s3_key"],
+            )
+    return done
+
+
 def invoice_issue(
     *,
     event: dict[str, Any],
@@ -72,56 +168,28 @@ def invoice_issue(
     resume_created: bool = False,
     redelivered: bool = False,
 ) -> InvoiceOutcome:
-    """Issue the invoice of one ``rental.finished`` event exactly once; the critical path is two round
-    trips: the conditional PUT of the JSON, then the confirmed publish of ``invoice.issued``.
+    """One ``rental.finished`` event (billing.issue_invoice_task) as a batch of one through
+    invoices_issue_batch, on a publisher that confirms each publish, then the receipt hand-over
+    (``receipt_enqueue(invoice)``, a confirmed publish) when the entry owns it.
 
-    The S3 key is deterministic and written with a conditional create, so only the first delivery writes
-    the invoice; any later delivery reads the stored invoice and re-publishes the identical
-    ``invoice.issued`` (same event id, invoice id and amount). The HTML and the receipt mail follow in
-    their own task (``receipt_enqueue(invoice)``, a confirmed publish), handed over by the delivery that
-    created the invoice, by its retry (``resume_created``, after InvoiceIncomplete) and by a broker
-    redelivery of a delivery that died before handing over (``redelivered`` and no HTML yet). A plain
-    duplicate never hands over a receipt; it only restores a missing HTML.
-    """
-    draft = invoice_build(event=event, issued_at=now())
-    key = draft["s3_key"]
-    created = storage.put_if_absent(key=key, body=invoice_json_bytes(draft), content_type="application/json")
-    if created:
-        invoice = draft
-        logger.info(
-            "invoice %s created for rental %s at %s", invoice["invoice_id"], invoice["rental_id"], key
-        )
-    else:
-        stored = storage.get_json(key=key)
-        if stored is None:  # exists per the conditional put but not readable yet
-            raise TransientError(f"invoice {key} exists but could not be read")
-        invoice = stored
-        if invoice["total"] != draft["total"]:
-            logger.warning(
-                "rental %s redelivered with a different amount (%s, stored %s); the stored one stands",
-                invoice["rental_id"],
-                draft["total"],
-                invoice["total"],
-            )
-    owner = created or resume_created
-    issued = invoice_issued_event(invoice=invoice)
-    event_validate(issued, event_type="invoice.issued")
-    hand_over = owner
+    A TransientError (the entry's S3 step, the publish or the hand-over) raises; once this delivery owns
+    the invoice (it created it, or ``resume_created``) it raises InvoiceIncomplete, so that the retry
+    carries ``resume_created=True`` and still hands the receipt over. Any other error of the entry raises
+    as it is (the task dead-letters the event)."""
+    entry = BatchEntry(event=event, redelivered=redelivered, resume_created=resume_created)
     try:
-        publisher.publish_event(exchange=BILLING_EVENTS_EXCHANGE, event=issued)
-        if not owner and not storage.exists(key=invoice["html_key"]):
-            if redelivered:  # the delivery that created it died before the receipt was handed over
-                logger.warning("invoice %s: handing over the receipt again", invoice["invoice_id"])
-                hand_over = True
-            else:
-                invoice_html_store(invoice=invoice, storage=storage)
-        if hand_over:
-            receipt_enqueue(invoice)
+        invoices_issue_batch(entries=[entry], storage=storage, publisher=publisher, now=now)
+        if entry.error is not None:
+            raise entry.error
+        if entry.hand_over:
+            receipt_enqueue(entry.invoice)
     except TransientError as exc:
-        if owner:
+        if (entry.created or resume_created) and not isinstance(exc, InvoiceIncomplete):
             raise InvoiceIncomplete(str(exc)) from exc
         raise
-    return InvoiceOutcome(invoice=invoice, created=created, receipt_enqueued=hand_over, event=issued)
+    return InvoiceOutcome(
+        invoice=entry.invoice, created=entry.created, receipt_enqueued=entry.hand_over, event=entry.issued
+    )
 
 
 def invoice_html_store(*, invoice: dict[str, Any], storage: Storage) -> None:
@@ -131,11 +199,30 @@ def invoice_html_store(*, invoice: dict[str, Any], storage: Storage) -> None:
     )
 
 
-def receipt_deliver(*, invoice: dict[str, Any], storage: Storage) -> bool:
-    """Store the invoice's HTML (the part of the former receipt hand-over that stays in billing; the
-    notifier mails the receipt on invoice.issued). Returns True once it is stored."""
-    invoice_html_store(invoice=invoice, storage=storage)
-    return True
+def receipts_deliver(
+    *,
+    invoices: list[dict[str, Any]],
+    storage: Storage,
+    parallel_map: Callable[..., Any] = map,
+) -> tuple[list[dict[str, Any]], list[TransientError]]:
+    """Store the HTML of each invoice (what stays in billing of the former receipt hand-over; the notifier
+    mails the receipt on invoice.issued), the PUTs through ``parallel_map``. Returns the invoices whose
+    HTML still has to be retried (a transient failure) with the errors."""
+
+    def store(invoice: dict[str, Any]) -> TransientError | None:
+        try:
+            invoice_html_store(invoice=invoice, storage=storage)
+        except TransientError as exc:
+            return exc
+        return None
+
+    retry: list[dict[str, Any]] = []
+    errors: list[TransientError] = []
+    for invoice, error in zip(invoices, list(parallel_map(store, invoices)), strict=True):
+        if error is not None:
+            retry.append(invoice)
+            errors.append(error)
+    return retry, errors
 
 
 def reconciliation_request(
@@ -169,119 +256,3 @@ def rental_finished_dead_letter(*, publisher: Publisher, event: dict[str, Any], 
         message_id=str(event.get("event_id") or ""),
         headers=dead_letter_headers(reason=reason, message_id=event.get("event_id")),
     )
-
-
-@dataclass(slots=True)
-class BatchEntry:
-    """One ``rental.finished`` delivery of a batch and what became of it (filled by invoices_issue_batch).
-
-    ``error``: a TransientError (S3 trouble: the caller retries this event on its own) or any other
-    exception (the event can never be invoiced: the caller dead-letters it). ``hand_over``: this delivery
-    owns the receipt (it created the invoice, or it is a broker redelivery of one that died before
-    handing the receipt over and no HTML exists yet)."""
-
-    event: dict[str, Any]
-    redelivered: bool = False
-    invoice: dict[str, Any] | None = None
-    issued: dict[str, Any] | None = None
-    created: bool = False
-    hand_over: bool = False
-    error: Exception | None = None
-
-
-def _entry_store(entry: BatchEntry, *, storage: Storage, issued_at: datetime) -> BatchEntry:
-    """The S3 part of one entry (runs in a worker thread): the conditional create of the JSON, or for a
-    duplicate the stored invoice and, when its HTML is missing, the HTML or the receipt hand-over."""
-    try:
-        draft = invoice_build(event=entry.event, issued_at=issued_at)
-        key = draft["s3_key"]
-        if storage.put_if_absent(key=key, body=invoice_json_bytes(draft), content_type="application/json"):
-            entry.invoice, entry.created, entry.hand_over = draft, True, True
-        else:
-            stored = storage.get_json(key=key)
-            if stored is None:
-                raise TransientError(f"invoice {key} exists but could not be read")
-            if stored["total"] != draft["total"]:
-                logger.warning(
-                    "rental %s redelivered with a different amount (%s, stored %s); the stored one stands",
-                    stored["rental_id"],
-                    draft["total"],
-                    stored["total"],
-                )
-            entry.invoice = stored
-            if not storage.exists(key=stored["html_key"]):
-                if entry.redelivered:  # the delivery that created it died before the receipt was handed over
-                    logger.warning("invoice %s: handing over the receipt again", stored["invoice_id"])
-                    entry.hand_over = True
-                else:
-                    invoice_html_store(invoice=stored, storage=storage)
-        issued = invoice_issued_event(invoice=entry.invoice)
-        event_validate(issued, event_type="invoice.issued")
-        entry.issued = issued
-    except Exception as exc:  # reported per entry: one bad event must not sink the batch
-        entry.error = exc
-    return entry
-
-
-def invoices_issue_batch(
-    *,
-    entries: list[BatchEntry],
-    storage: Storage,
-    publisher: Publisher,
-    parallel_map: Callable[..., Any] = map,
-    now: Callable[[], datetime] = utc_now,
-) -> list[BatchEntry]:
-    """Issue the invoices of a batch of ``rental.finished`` events: the conditional PUTs of the JSON run
-    through ``parallel_map`` (a thread pool's ``map`` sharing one S3 client), then ``invoice.issued`` of
-    every stored invoice is published on ``publisher`` without waiting. The caller confirms the publishes,
-    hands the receipts of the ``hand_over`` entries over, and only then acks the deliveries, so the
-    guarantees of invoice_issue hold per entry (deterministic key, conditional create, the identical
-    ``invoice.issued`` from the stored invoice on any repetition). Returns the entries, each with its
-    outcome; entries with ``error`` set published nothing."""
-    issued_at = now()
-    done = list(
-        parallel_map(lambda entry: _entry_store(entry, storage=storage, issued_at=issued_at), entries)
-    )
-    for entry in done:
-        if entry.error is None:
-            publisher.publish_event(exchange=BILLING_EVENTS_EXCHANGE, event=entry.issued)
-        elif isinstance(entry.error, TransientError):
-            logger.warning("rental.finished %s: %s", entry.event.get("event_id"), entry.error)
-        else:
-            logger.error(
-                "rental.finished %s cannot be invoiced: %r", entry.event.get("event_id"), entry.error
-            )
-        if entry.created:
-            invoice = entry.invoice
-            logger.info(
-                "invoice %s created for rental %s at %s",
-                invoice["invoice_id"],
-                invoice["rental_id"],
-                invoice["s3_key"],
-            )
-    return done
-
-
-def receipts_deliver(
-    *,
-    invoices: list[dict[str, Any]],
-    storage: Storage,
-    parallel_map: Callable[..., Any] = map,
-) -> tuple[list[dict[str, Any]], list[TransientError]]:
-    """receipt_deliver for many invoices: the HTML PUTs through ``parallel_map``. Returns the invoices
-    whose HTML still has to be retried (a transient failure) with the errors."""
-
-    def store(invoice: dict[str, Any]) -> TransientError | None:
-        try:
-            invoice_html_store(invoice=invoice, storage=storage)
-        except TransientError as exc:
-            return exc
-        return None
-
-    retry: list[dict[str, Any]] = []
-    errors: list[TransientError] = []
-    for invoice, error in zip(invoices, list(parallel_map(store, invoices)), strict=True):
-        if error is not None:
-            retry.append(invoice)
-            errors.append(error)
-    return retry, errors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from typing import Any
 
 from kombu.exceptions import KombuError
@@ -27,10 +28,10 @@ def retry_countdown(*, retries: int) -> float:
 
 
 def receipt_enqueue(invoice: dict[str, Any]) -> None:
-    """Hand the invoice HTML over to ``send_receipt_task`` (confirmed publish)."""
+    """Hand the invoice HTML over to ``send_receipts_task`` as a batch of one (confirmed publish)."""
     try:
-        send_receipt_task.apply_async(
-            args=(invoice,), retry=False, argsrepr=f"(invoice {invoice['invoice_id']},)"
+        send_receipts_task.apply_async(
+            args=([invoice],), retry=False, argsrepr=f"([invoice {invoice['invoice_id']}],)"
         )
     except (KombuError, OSError) as exc:
         raise TransientError(f"receipt hand-over for invoice {invoice['invoice_id']}: {exc!r}") from exc
@@ -40,8 +41,9 @@ def receipt_enqueue(invoice: dict[str, Any]) -> None:
 def issue_invoice_task(
     self, event: dict[str, Any], resume_created: bool = False, redelivered: bool = False
 ) -> dict[str, Any] | None:
-    """One event's invoice with Celery's retries: the batch consumer hands an event over to this task
-    when S3 failed for it (``redelivered``: its delivery was a broker redelivery)."""
+    """One event's invoice with Celery's retries (services.invoice_issue: a batch of one): the batch
+    consumer hands an event over to this task when S3 failed for it (``redelivered``: its delivery was a
+    broker redelivery)."""
     try:
         outcome = services.invoice_issue(
             event=event,
@@ -76,28 +78,10 @@ def issue_invoice_task(
     return {"invoice_id": outcome.invoice["invoice_id"], "created": outcome.created}
 
 
-@app.task(bind=True, name="billing.send_receipt_task", max_retries=MAX_RETRIES, acks_late=True)
-def send_receipt_task(self, invoice: dict[str, Any]) -> bool | None:
-    """The invoice's HTML, off the critical path of ``invoice.issued`` (the name is kept from when this task
-    also mailed the receipt, so that tasks queued by that version still run; the notifier mails it now)."""
-    try:
-        return services.receipt_deliver(invoice=invoice, storage=runtime.storage())
-    except TransientError as exc:
-        if self.request.retries >= self.max_retries:
-            logger.error("receipt for invoice %s given up: %s", invoice.get("invoice_id"), exc)
-            return None
-        countdown = retry_countdown(retries=self.request.retries)
-        logger.warning(
-            "receipt for invoice %s: %s; retry in %.1f s", invoice.get("invoice_id"), exc, countdown
-        )
-        raise self.retry(exc=exc, countdown=countdown)
-
-
-@app.task(bind=True, name="billing.send_receipts_task", max_retries=MAX_RETRIES, acks_late=True)
-def send_receipts_task(self, invoices: list[dict[str, Any]]) -> int:
-    """The HTMLs of one batch of invoices, in parallel; a retry carries only the ones that failed
-    transiently. Returns how many were stored in this run. (Named for the receipts it also mailed before
-    the notifier took them over; the name is kept for tasks queued by that version.)"""
+def _receipts_store(task: Any, invoices: list[dict[str, Any]], *, retry_args: Callable[[list], tuple]) -> int:
+    """The one receipts implementation: the HTMLs of the invoices, in parallel; a retry (of ``task``, with
+    ``retry_args(failed)``) carries only the ones that failed transiently. Returns how many were stored
+    in this run."""
     retry, errors = services.receipts_deliver(
         invoices=invoices,
         storage=runtime.storage(),
@@ -105,14 +89,14 @@ def send_receipts_task(self, invoices: list[dict[str, Any]]) -> int:
     )
     if not retry:
         return len(invoices)
-    if self.request.retries >= self.max_retries:
+    if task.request.retries >= task.max_retries:
         logger.error(
             "receipt for invoice %s given up: %s",
             ", ".join(i.get("invoice_id", "?") for i in retry),
             errors[0],
         )
         return len(invoices) - len(retry)
-    countdown = retry_countdown(retries=self.request.retries)
+    countdown = retry_countdown(retries=task.request.retries)
     more = f" and {len(retry) - 1} more" if len(retry) > 1 else ""
     logger.warning(
         "receipt for invoice %s%s: %s; retry in %.1f s",
@@ -121,7 +105,22 @@ def send_receipts_task(self, invoices: list[dict[str, Any]]) -> int:
         errors[0],
         countdown,
     )
-    raise self.retry(exc=errors[0], countdown=countdown, args=(retry,))
+    raise task.retry(exc=errors[0], countdown=countdown, args=retry_args(retry))
+
+
+@app.task(bind=True, name="billing.send_receipts_task", max_retries=MAX_RETRIES, acks_late=True)
+def send_receipts_task(self, invoices: list[dict[str, Any]]) -> int:
+    """The receipts task: the invoice HTMLs, off the critical path of ``invoice.issued`` (a batch's, or
+    one invoice's from issue_invoice_task as a batch of one). Named for the receipts it also mailed
+    before the notifier took them over; the name is kept: a task name is a contract."""
+    return _receipts_store(self, invoices, retry_args=lambda retry: (retry,))
+
+
+@app.task(bind=True, name="billing.send_receipt_task", max_retries=MAX_RETRIES, acks_late=True)
+def send_receipt_task(self, invoice: dict[str, Any]) -> int:
+    """Alias of send_receipts_task for one invoice, kept registered so that ``billing.send_receipt_task``
+    messages queued by earlier versions still run; nothing sends this name any more."""
+    return _receipts_store(self, [invoice], retry_args=lambda retry: (retry[0],))
 
 
 @app.task(name="billing.reconciliation_request_task", acks_late=True)

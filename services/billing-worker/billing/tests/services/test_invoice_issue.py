@@ -1,5 +1,6 @@
-"""invoice_issue with fake S3/publisher, fed with every contract example. ``handed`` lists the receipts
-(invoice HTML writes) handed over; the notifier mails receipts on invoice.issued."""
+"""invoice_issue (one event as a batch of one of invoices_issue_batch) with fake S3/publisher, fed with
+every contract example: exactly once under redelivery and crash. ``handed`` lists the receipts (invoice
+HTML writes) handed over; the notifier mails receipts on invoice.issued."""
 
 import json
 import uuid
@@ -14,7 +15,7 @@ from billing.invoices import invoice_html
 from billing.services import (
     InvoiceIncomplete,
     invoice_issue,
-    receipt_deliver,
+    receipts_deliver,
     reconciliation_request,
     rental_finished_dead_letter,
 )
@@ -37,7 +38,7 @@ def issue(event, storage, publisher, handed, now=NOW, deliver=True, **kwargs):
     assert len(queued) == int(outcome.receipt_enqueued)
     if deliver:
         for invoice in queued:
-            assert receipt_deliver(invoice=invoice, storage=storage)
+            assert receipts_deliver(invoices=[invoice], storage=storage) == ([], [])
             handed.append(invoice)
     return outcome
 
@@ -149,10 +150,10 @@ def test_html_outage_is_transient_and_the_retry_stores_it(basic_event, storage, 
     invoice_issue(event=basic_event, storage=storage, publisher=publisher, receipt_enqueue=queued.append)
     [invoice] = queued
     storage.fail_next.append("put")
-    with pytest.raises(TransientError):
-        receipt_deliver(invoice=invoice, storage=storage)
+    retry, [error] = receipts_deliver(invoices=[invoice], storage=storage)
+    assert retry == [invoice] and isinstance(error, TransientError)
     assert invoice["html_key"] not in storage.objects
-    assert receipt_deliver(invoice=invoice, storage=storage)
+    assert receipts_deliver(invoices=retry, storage=storage) == ([], [])
     assert invoice["html_key"] in storage.objects
 
 

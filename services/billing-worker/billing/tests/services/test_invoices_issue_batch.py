@@ -1,4 +1,5 @@
-"""invoices_issue_batch and receipts_deliver with fake S3/publisher: the per-entry outcomes."""
+"""invoices_issue_batch (the one issuing path) and receipts_deliver with fake S3/publisher: the per-entry
+outcomes."""
 
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -65,6 +66,18 @@ def test_one_entry_failing_in_s3_does_not_stop_the_others(storage, publisher):
     assert len(failed) == 1 and isinstance(failed[0].error, TransientError)
     assert len(publisher.messages) == len(done) - 1
     assert failed[0].issued is None
+
+
+def test_a_resumed_entry_hands_the_receipt_over_though_the_invoice_exists(storage, publisher):
+    [event, *_] = events()
+    [first] = batch(storage, publisher, [BatchEntry(event=event)])
+    [resumed] = batch(storage, publisher, [BatchEntry(event=event, resume_created=True)])
+    [plain] = batch(storage, publisher, [BatchEntry(event=event)])
+    assert first.created and first.hand_over
+    assert not resumed.created and resumed.hand_over and resumed.invoice == first.invoice
+    assert not plain.hand_over  # a plain duplicate restores the HTML instead
+    assert first.invoice["html_key"] in storage.objects
+    assert len({m.message_id for m in publisher.messages}) == 1
 
 
 def test_receipts_deliver_returns_only_the_htmls_to_retry(storage, publisher):

@@ -24,7 +24,7 @@ def fake_runtime(monkeypatch, storage, publisher):
     monkeypatch.setattr(runtime, "publisher", lambda: publisher)
     monkeypatch.setattr(runtime, "executor", lambda: ThreadPoolExecutor(max_workers=4))
     # the receipt task runs eagerly where the worker would pick it from billing.tasks
-    monkeypatch.setattr(tasks, "receipt_enqueue", lambda invoice: send_receipt_task.apply(args=(invoice,)))
+    monkeypatch.setattr(tasks, "receipt_enqueue", lambda invoice: send_receipts_task.apply(args=([invoice],)))
 
 
 def _htmls(storage) -> int:
@@ -73,11 +73,20 @@ def test_gives_up_to_the_dlq_after_max_retries(basic_event, storage, publisher):
     assert _htmls(storage) == 0
 
 
+def test_the_old_single_receipt_task_name_runs_the_receipts_task(basic_event, storage):
+    assert send_receipt_task.name in tasks.app.tasks  # queued by earlier versions: still registered
+    invoice = invoice_build(event=basic_event, issued_at=utc_now())
+    storage.fail_next.append("put")
+    result = send_receipt_task.apply(args=(invoice,))
+    assert result.successful() and result.result == 1
+    assert invoice["html_key"] in storage.objects
+
+
 def test_receipt_task_gives_up_after_max_retries_without_raising(basic_event, storage):
     invoice = invoice_build(event=basic_event, issued_at=utc_now())
     storage.fail_next += ["put"] * (MAX_RETRIES + 5)
     result = send_receipt_task.apply(args=(invoice,))
-    assert result.successful() and result.result is None
+    assert result.successful() and result.result == 0
     assert _htmls(storage) == 0 and len(storage.fail_next) == 4  # 1 + MAX_RETRIES attempts
 
 
