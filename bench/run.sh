@@ -70,4 +70,4 @@ stack_ok || die "bench stack not ready"
 
 # shellcheck disable=SC1091
 source "$RUN/env.sh"
-exec python3 bench/velo_bench.py "$@"
+exec python3 bench/velo_bench "$@"

@@ -1,6 +1,10 @@
 """Backlog drain benchmark: publish N rental.finished events, then time a real worker draining them.
 
-    source ../../.run/dev/env.sh && .venv/bin/python scripts/drain_bench.py --events 2000 --concurrency 4
+    cd services/billing-worker && source ../../.run/dev/env.sh &&
+    .venv/bin/python ../../bench/velo_bench/drain_bench.py --events 2000 --concurrency 4
+
+Run with the billing-worker's venv (it imports ``billing`` from services/billing-worker and starts that
+venv's ``celery``); not imported by the rest of velo_bench, which is standard library only.
 
 Uses a private BILLING_AMQP_NAMESPACE and bucket (cleaned up afterwards), like the end-to-end test.
 The worker mails nothing (the notifier sends receipts); its pool only writes the invoice HTMLs.
@@ -21,7 +25,7 @@ from pathlib import Path
 
 import pika
 
-SERVICE_DIR = Path(__file__).resolve().parents[1]
+SERVICE_DIR = Path(__file__).resolve().parents[2] / "services" / "billing-worker"
 sys.path.insert(0, str(SERVICE_DIR))
 
 from billing.config import amqp_user, load_settings  # noqa: E402
@@ -81,7 +85,7 @@ def main() -> None:
     print(f"published {args.events} events in {time.monotonic() - t0:.1f}s")
 
     log = open(Path(tempfile.gettempdir()) / f"drain-bench-{ns}.log", "wb")  # noqa: SIM115
-    worker = subprocess.Popen(  # noqa: S603  (our own celery binary)
+    worker = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("celery")),
             "-A",
