@@ -86,6 +86,11 @@ def ceiling_pgbench() -> dict:
                 f"slice={slice_}",
                 "-D",
                 f"stations={STATIONS}",
+                # The service's design: nothing notified inside the transaction, two NOTIFYs after commit.
+                "-D",
+                "notify_inside=0",
+                "-D",
+                "notify_after=1",
                 "-c",
                 str(clients),
                 "-j",
