@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "problems",
     "alerts",
     "zones",
+    "vehicle_events",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,8 @@ OUTBOX_RELAY_COALESCE_SECONDS = float(env("OUTBOX_RELAY_COALESCE_SECONDS", "0.05
 # and validate it, and the check cost ~0.5 ms of CPU per rent or finish).
 OUTBOX_VALIDATE_ON_EMIT = env_bool("OUTBOX_VALIDATE_ON_EMIT", True)
 CONTRACTS_DIR = Path(env("CONTRACTS_DIR", str(BASE_DIR.parent.parent / "contracts")))
+# The official MDS 2.0 OpenAPI description (an unmodified copy), which the MDS endpoints are tested against.
+MDS_OPENAPI_DIR = Path(env("MDS_OPENAPI_DIR", str(CONTRACTS_DIR / "mds-openapi")))
 
 # --- Money, payments, invoices ---
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "EUR")
