@@ -33,12 +33,15 @@ def rental_cost_total(
     return total
 
 
-def tariff_snapshot_cost(*, tariff_snapshot: dict, duration_seconds: int) -> tuple[int, str]:
-    """(amount, currency) of a rental from the tariff snapshot it was rented under."""
+def tariff_snapshot_cost(
+    *, tariff_snapshot: dict, duration_seconds: int, unlock_fee_waived: bool = False
+) -> tuple[int, str]:
+    """(amount, currency) of a rental from the tariff snapshot it was rented under; a waived unlock fee
+    (the renter reported a problem, `rentals_rental.unlock_fee_waived`) is not charged."""
     return (
         rental_cost_total(
             duration_seconds=duration_seconds,
-            unlock_fee=tariff_snapshot["unlock_fee"],
+            unlock_fee=0 if unlock_fee_waived else tariff_snapshot["unlock_fee"],
             price_per_minute=tariff_snapshot["price_per_minute"],
             daily_cap=tariff_snapshot.get("daily_cap"),
         ),

@@ -333,12 +333,20 @@ def rental_finish(
 
 
 def _invoice_amount_check(
-    *, rental_id: uuid.UUID, tariff_snapshot: dict, duration_seconds: int | None, amount: int, currency: str
+    *,
+    rental_id: uuid.UUID,
+    tariff_snapshot: dict,
+    duration_seconds: int | None,
+    unlock_fee_waived: bool,
+    amount: int,
+    currency: str,
 ) -> None:
     if duration_seconds is None:
         raise InvoiceRejected(f"rental {rental_id} has no duration")
     expected_amount, expected_currency = tariff_snapshot_cost(
-        tariff_snapshot=tariff_snapshot, duration_seconds=duration_seconds
+        tariff_snapshot=tariff_snapshot,
+        duration_seconds=duration_seconds,
+        unlock_fee_waived=bool(unlock_fee_waived),
     )
     if (amount, currency) != (expected_amount, expected_currency):
         raise InvoiceRejected(
@@ -371,7 +379,7 @@ def rental_apply_invoice(
             "UPDATE rentals_rental SET cost_amount = %s, cost_currency = %s, invoice_id = %s, "
             "invoice_s3_key = %s, billed_at = %s "
             "WHERE id = %s AND user_id = %s AND status = %s AND invoice_id IS NULL "
-            "RETURNING tariff_snapshot, duration_seconds",
+            "RETURNING tariff_snapshot, duration_seconds, unlock_fee_waived",
             [amount, currency, invoice_id, s3_key, billed_at, rental_id, user_id, RentalStatus.FINISHED],
         )
         row = cursor.fetchone()
@@ -381,6 +389,7 @@ def rental_apply_invoice(
             rental_id=rental_id,
             tariff_snapshot=_as_json(row[0]),
             duration_seconds=row[1],
+            unlock_fee_waived=row[2],
             amount=amount,
             currency=currency,
         )
@@ -403,6 +412,7 @@ def rental_apply_invoice(
             rental_id=rental_id,
             tariff_snapshot=_as_json(rental.tariff_snapshot),
             duration_seconds=rental.duration_seconds,
+            unlock_fee_waived=rental.unlock_fee_waived,
             amount=amount,
             currency=currency,
         )

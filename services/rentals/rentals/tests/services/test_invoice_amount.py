@@ -99,3 +99,22 @@ def test_a_mismatch_is_refused_also_after_a_tariff_edit(finished, tariff):
     with pytest.raises(InvoiceRejected):
         _apply(finished, amount=100 + 24)
     assert _apply(finished) is True
+
+
+def test_a_waived_unlock_fee_is_not_expected(finished):
+    """The renter reported a problem: billing charges no unlock fee (the "Cost rule"'s waiver), and rentals'
+    check must expect the same amount, else every waived rental's invoice would be dead-lettered."""
+    Rental.objects.filter(id=finished.id).update(unlock_fee_waived=True)
+    with pytest.raises(InvoiceRejected, match="differs from its tariff snapshot"):
+        _apply(finished)  # 700 includes the unlock fee
+    assert _apply(finished, amount=600) is True
+    finished.refresh_from_db()
+    assert finished.cost_amount == 600
+
+
+def test_snapshot_cost_with_a_waived_unlock_fee():
+    snapshot = {"unlock_fee": 100, "price_per_minute": 25, "daily_cap": 2000, "currency": "EUR"}
+    assert tariff_snapshot_cost(tariff_snapshot=snapshot, duration_seconds=0, unlock_fee_waived=True) == (
+        0,
+        "EUR",
+    )
