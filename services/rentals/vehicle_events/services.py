@@ -98,9 +98,22 @@ def event_type_for(*, state: str, preferred: Sequence[str]) -> str:
     return "unspecified"
 
 
-_FIELDS = [field for field in VehicleEvent._meta.concrete_fields]
-_COLUMNS = ", ".join(connection.ops.quote_name(field.column) for field in _FIELDS)
+# Column order of the INSERTs below; the values are built directly (no model instance: this runs twice
+# per rent→finish cycle), so a new column of VehicleEvent needs `_row` updated (a test checks the names).
+_COLUMN_NAMES = (
+    "event_id",
+    "device_id",
+    "event_type",
+    "vehicle_state",
+    "timestamp",
+    "lat",
+    "lon",
+    "trip_id",
+    "recorded_at",
+)
+_COLUMNS = ", ".join(connection.ops.quote_name(name) for name in _COLUMN_NAMES)
 _TABLE = connection.ops.quote_name(VehicleEvent._meta.db_table)
+_INSERT_ONE = f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES ({', '.join(['%s'] * len(_COLUMN_NAMES))})"  # noqa: S608
 
 
 def _row(
@@ -114,21 +127,10 @@ def _row(
     lon: float | None,
     trip_id: uuid.UUID | None,
     recorded_at: dt.datetime,
-) -> list:
+) -> tuple:
     state = vehicle_state_for(status=status, condition=condition)
     event_type = event_type_for(state=state, preferred=preferred)
-    event = VehicleEvent(
-        event_id=uuid.uuid4(),
-        device_id=device_id,
-        event_type=event_type,
-        vehicle_state=state,
-        timestamp=timestamp,
-        lat=lat,
-        lon=lon,
-        trip_id=trip_id,
-        recorded_at=recorded_at,
-    )
-    return [field.get_db_prep_save(getattr(event, field.attname), connection) for field in _FIELDS]
+    return (uuid.uuid4(), device_id, event_type, str(state), timestamp, lat, lon, trip_id, recorded_at)
 
 
 def vehicle_event_record(
@@ -157,10 +159,7 @@ def vehicle_event_record(
         recorded_at=now,
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES ({', '.join(['%s'] * len(row))})",  # noqa: S608
-            row,
-        )
+        cursor.execute(_INSERT_ONE, row)
 
 
 def vehicle_events_record_many(*, bikes: Iterable, preferred: Sequence[str]) -> int:
@@ -182,7 +181,7 @@ def vehicle_events_record_many(*, bikes: Iterable, preferred: Sequence[str]) -> 
     ]
     if not rows:
         return 0
-    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(_FIELDS)) + ")"] * len(rows))
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMN_NAMES)) + ")"] * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES {placeholders}",  # noqa: S608

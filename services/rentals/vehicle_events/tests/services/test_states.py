@@ -51,3 +51,10 @@ def test_event_type_falls_back_to_unspecified():
     assert event_type_for(state="on_trip", preferred=("trip_end",)) == "unspecified"
     preferred = ("maintenance_pick_up", "maintenance")
     assert event_type_for(state="available", preferred=preferred) == "maintenance"
+
+
+def test_the_insert_names_every_column_of_the_model():
+    from vehicle_events.models import VehicleEvent
+    from vehicle_events.services import _COLUMN_NAMES
+
+    assert set(_COLUMN_NAMES) == {field.column for field in VehicleEvent._meta.concrete_fields}
