@@ -19,7 +19,8 @@ from mds import clock, selectors
 MDS_MEDIA_TYPE = "application/vnd.mds+json"
 MDS_CONTENT_TYPE = f"{MDS_MEDIA_TYPE};version=2.0"
 _HOUR_PATTERN = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})$")
-_MS_PATTERN = re.compile(r"^\d{1,15}$")
+# At most 13 digits: milliseconds up to the year 2286 (more would overflow a datetime, not be a 400).
+_MS_PATTERN = re.compile(r"^\d{1,13}$")
 
 
 class NotAcceptableVersion(ApplicationError):

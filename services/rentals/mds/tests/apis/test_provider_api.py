@@ -149,6 +149,8 @@ def test_recent_events(agency, trip):
         {"start_time": two_weeks_ago, "end_time": now_ms},
         {"start_time": now_ms, "end_time": now_ms - 1},
         {"start_time": "soon", "end_time": now_ms},
+        {"start_time": now_ms, "end_time": "9" * 15},
+        {"start_time": "-1", "end_time": now_ms},
         {"end_time": now_ms},
         {"start_time": now_ms},
     ):
