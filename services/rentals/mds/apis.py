@@ -4,12 +4,15 @@
 Every answer needs an agency token (core.permissions.IsAgency) and `Accept:
 application/vnd.mds+json;version=2.0` (406 otherwise); errors are problem+json like everywhere else."""
 
+import csv
 import datetime as dt
+import io
 import re
 import uuid
 
 from core.exceptions import ApplicationError, NotFound, ValidationFailed
 from core.permissions import IsAgency
+from django.http import HttpResponse
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -172,3 +175,25 @@ class StopsApi(MdsApi):
         if not stops:
             raise NotFound("Stop not found.")
         return self.realtime({"stops": stops})
+
+
+class ReportApi(MdsApi):
+    """`/mds/reports/YYYY-MM.csv`: a finished month's report as CSV (provider.yaml lists no 406 for it, so any
+    Accept header gets the CSV). The current and future months are 404 (not produced yet)."""
+
+    def initial(self, request, *args, **kwargs):
+        APIView.initial(self, request, *args, **kwargs)
+
+    def get(self, request, year: str, month: str):
+        try:
+            month_start = dt.datetime(int(year), int(month), 1, tzinfo=dt.UTC)
+        except ValueError:
+            raise NotFound("No such report.")
+        next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
+        if next_month > clock.now():
+            raise NotFound("This month's report is made once the month is over.")
+        body = io.StringIO()
+        writer = csv.writer(body, lineterminator="\n")
+        writer.writerow(selectors.REPORT_COLUMNS)
+        writer.writerows(selectors.mds_month_report_rows(month_start=month_start, month_end=next_month))
+        return HttpResponse(body.getvalue(), content_type="text/csv; charset=utf-8")

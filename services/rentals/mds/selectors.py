@@ -242,3 +242,42 @@ def mds_stops(*, stop_id: uuid.UUID | None = None) -> list[dict]:
         }
         for station in stations
     ]
+
+
+REPORT_COLUMNS = (
+    "provider_id",
+    "start_date",
+    "duration",
+    "special_group_type",
+    "geography_id",
+    "vehicle_type",
+    "trip_count",
+    "rider_count",
+)
+# MDS reports redact small counts: anything under this is written as -1.
+REPORT_MIN_COUNT = 10
+
+
+def _redacted(count: int) -> int:
+    return count if count >= REPORT_MIN_COUNT else -1
+
+
+def mds_month_report_rows(*, month_start: dt.datetime, month_end: dt.datetime) -> list[list[str]]:
+    """One row: all riders, the whole system (no MDS geographies are published, so geography_id is empty),
+    bicycles; trips = finished rentals that started in the month, riders = distinct riders among them.
+    Rentals know no special groups (low income, adaptive, ...), so there are no rows for them."""
+    counts = Rental.objects.filter(
+        status=RentalStatus.FINISHED, started_at__gte=month_start, started_at__lt=month_end
+    ).aggregate(trips=Count("id"), riders=Count("user_id", distinct=True))
+    return [
+        [
+            provider_id(),
+            month_start.date().isoformat(),
+            "P1M",
+            "all_riders",
+            "",
+            VEHICLE_TYPE,
+            str(_redacted(counts["trips"])),
+            str(_redacted(counts["riders"])),
+        ]
+    ]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from mds import apis
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("events/recent", apis.EventsRecentApi.as_view(), name="mds-events-recent"),
     path("stops", apis.StopsApi.as_view(), name="mds-stops"),
     path("stops/<str:stop_id>", apis.StopsApi.as_view(), name="mds-stop"),
+    re_path(r"^reports/(?P<year>\d{4})-(?P<month>\d{2})\.csv$", apis.ReportApi.as_view(), name="mds-report"),
 ]

@@ -95,19 +95,19 @@ def _pointer(*parts: str) -> str:
     return "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
 
 
-def provider_validator(path: str, status: int = 200) -> Draft202012Validator:
+def provider_validator(
+    path: str, status: int = 200, content: str = "application/json"
+) -> Draft202012Validator:
     registry, base = _registry_and_base()
-    pointer = _pointer(
-        "paths", path, "get", "responses", str(status), "content", "application/json", "schema"
-    )
+    pointer = _pointer("paths", path, "get", "responses", str(status), "content", content, "schema")
     ref = f"{base}#/{pointer}"
     return ProviderValidator(
         {"$ref": ref}, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
     )
 
 
-def assert_valid(path: str, body: dict, status: int = 200) -> None:
-    validator = provider_validator(path, status)
+def assert_valid(path: str, body, status: int = 200, content: str = "application/json") -> None:
+    validator = provider_validator(path, status, content)
     errors = sorted(validator.iter_errors(body), key=lambda error: list(error.absolute_path))
     assert not errors, "\n".join(
         f"{list(error.absolute_path)}: {error.message[:300]}" for error in errors[:5]

@@ -251,5 +251,6 @@ def test_every_provider_path_served_here_is_in_the_official_description():
         "/events/recent",
         "/stops",
         "/stops/{stop_id}",
+        "/reports/{filename}",
     }
     assert served <= provider_paths()
