@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/auth/", include((health, "core"), namespace="health")),
     path("api/auth/", include(("accounts.urls", "accounts"), namespace="accounts")),
     path("api/auth/", include(("tokens.urls", "tokens"), namespace="tokens")),
+    path("api/auth/", include(("agencies.urls", "agencies"), namespace="agencies")),
     path("api/auth/schema", SpectacularJSONAPIView.as_view(), name="schema"),
 ]
 # Off by default: the admin is not routed at all (404), whatever the gateway or ingress forwards.

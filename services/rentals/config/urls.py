@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", include("alerts.urls")),
     path("api/", include("zones.urls")),
     path("gbfs/", include("gbfs.urls")),
+    path("mds/", include("mds.urls")),
 ]
 
 handler400 = "core.error_views.bad_request"

@@ -17,3 +17,19 @@ class IsAdminOrReadOnly(BasePermission):
         if not getattr(request.user, "is_authenticated", False):
             return False
         return request.method in SAFE_METHODS or request.user.is_admin
+
+
+class IsAgency(BasePermission):
+    """An agency's token for this provider: role `agency` and a `provider_id` claim equal to
+    MDS_PROVIDER_ID (riders, operators and other providers' agencies get 403)."""
+
+    message = "An agency token for this provider is required."
+
+    def has_permission(self, request, view):
+        from django.conf import settings
+
+        user = request.user
+        if not getattr(user, "is_authenticated", False) or "agency" not in user.roles:
+            return False
+        claims = request.auth if isinstance(request.auth, dict) else {}
+        return str(claims.get("provider_id", "")) == str(settings.MDS_PROVIDER_ID)

@@ -5,6 +5,7 @@ from typing import Any
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from django.db import IntegrityError, transaction
 from outbox.services import outbox_emit
+from vehicle_events.services import vehicle_event_record, vehicle_events_record_many
 
 from fleet.models import (
     Bike,
@@ -64,7 +65,12 @@ def station_update(*, station_id: uuid.UUID, data: dict[str, Any]) -> Station:
     except IntegrityError:
         raise Conflict("A station with this name already exists.")
     if "lat" in data or "lon" in data:
+        bikes = list(Bike.objects.select_for_update().filter(station=station).order_by("id"))
         Bike.objects.filter(station=station).update(lat=station.lat, lon=station.lon)
+        for bike in bikes:
+            bike.lat, bike.lon = station.lat, station.lon
+        # The bikes did not travel: the station's position was corrected, so each is `located` anew.
+        vehicle_events_record_many(bikes=bikes, preferred=("located",))
     return station
 
 
@@ -97,11 +103,30 @@ def bike_create(
         lat, lon = station.lat, station.lon
     try:
         with transaction.atomic():
-            return Bike.objects.create(
+            bike = Bike.objects.create(
                 number=number, model=model, station=station, lat=lat, lon=lon, status=status
             )
     except IntegrityError:
         raise Conflict("A bike with this number already exists.")
+    _record(bike=bike, preferred=("provider_drop_off", "maintenance"))
+    return bike
+
+
+def _record(*, bike: Bike, preferred: tuple[str, ...]) -> None:
+    vehicle_event_record(
+        device_id=bike.id,
+        status=bike.status,
+        condition=bike.condition,
+        preferred=preferred,
+        lat=bike.lat,
+        lon=bike.lon,
+    )
+
+
+# What an operator's bike edit means in MDS: a status change is maintenance starting or ending; a move
+# is the drop-off of a rebalance (the pick-up and the ride are not seen, so one event says where it is).
+_STATUS_EVENT_TYPES = ("maintenance", "located")
+_MOVE_EVENT_TYPES = ("provider_drop_off", "located")
 
 
 @transaction.atomic
@@ -109,6 +134,7 @@ def bike_update(*, bike_id: uuid.UUID, data: dict[str, Any]) -> Bike:
     bike = _lock_bike(bike_id)
     if bike.status == BikeStatus.RETIRED:
         raise Conflict("A retired bike cannot be edited.")
+    before = (bike.status, bike.station_id, bike.lat, bike.lon)
     if "status" in data and data["status"] != bike.status:
         if data["status"] not in ADMIN_SETTABLE_STATUSES:
             raise ValidationFailed(
@@ -131,6 +157,10 @@ def bike_update(*, bike_id: uuid.UUID, data: dict[str, Any]) -> Bike:
             bike.save()
     except IntegrityError:
         raise Conflict("A bike with this number already exists.")
+    if before[0] != bike.status:
+        _record(bike=bike, preferred=_STATUS_EVENT_TYPES)
+    elif before[1:] != (bike.station_id, bike.lat, bike.lon):
+        _record(bike=bike, preferred=_MOVE_EVENT_TYPES)
     return bike
 
 
@@ -143,6 +173,7 @@ def bike_retire(*, bike_id: uuid.UUID) -> Bike:
     if bike.status != BikeStatus.RETIRED:
         bike.status = BikeStatus.RETIRED
         bike.save(update_fields=["status", "updated_at"])
+        _record(bike=bike, preferred=("decommissioned",))
     return bike
 
 
@@ -165,6 +196,9 @@ def bike_condition_change_locked(
     )
     bike.condition = condition
     bike.save(update_fields=["condition", "updated_at"])
+    # in_repair: taken off the street; needs_check/broken: out of service where it stands; ok: back in
+    # service; missing: not located. A rented bike stays on its trip (`unspecified`).
+    _record(bike=bike, preferred=("maintenance_pick_up", "maintenance", "not_located"))
     outbox_emit(
         event_type="bike.condition_changed",
         data={

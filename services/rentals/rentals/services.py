@@ -21,6 +21,7 @@ from outbox.models import OutboxEvent
 from outbox.services import outbox_emit
 from reservations.models import Reservation
 from reservations.services import reservation_claim_for_rent, reservation_consume
+from vehicle_events.services import vehicle_event_record
 from wallets.selectors import wallet_in_debt
 from wallets.services import wallet_charge_rental
 from zones.selectors import nearest_station, no_parking_zone_at
@@ -47,7 +48,7 @@ def _iso(value: dt.datetime) -> str:
 # Under the bike's row lock, the rider's debt, the rider's active rental and the tariff in force at the
 # rental's start (fleet.selectors.tariff_in_force's rule, as one subquery), in one round trip.
 _RENT_CHECK = """
-SELECT b.number, b.status, b.station_id, b.condition,
+SELECT b.number, b.status, b.station_id, b.condition, b.lat, b.lon,
        EXISTS (SELECT 1 FROM wallets_wallet w WHERE w.user_id = %(user)s AND w.balance < 0),
        EXISTS (SELECT 1 FROM rentals_rental r WHERE r.user_id = %(user)s AND r.status = 'active'),
        (SELECT json_build_object(
@@ -93,15 +94,18 @@ _BIKE_RETURNED_AT_STATION = """
 UPDATE fleet_bike SET status = 'available', station_id = %s, lat = %s, lon = %s, last_rental_id = %s,
        updated_at = %s
  WHERE id = %s
+RETURNING lat, lon, condition
 """
 _BIKE_RETURNED_ELSEWHERE = """
 UPDATE fleet_bike SET status = 'available', station_id = NULL, last_rental_id = %s, updated_at = %s
  WHERE id = %s
+RETURNING lat, lon, condition
 """
 _BIKE_RETURNED_AT_POSITION = """
 UPDATE fleet_bike SET status = 'available', station_id = NULL, lat = %s, lon = %s, last_rental_id = %s,
        updated_at = %s
  WHERE id = %s
+RETURNING lat, lon, condition
 """
 _BIKE_POSITION = "SELECT lat, lon FROM fleet_bike WHERE id = %s"
 
@@ -157,7 +161,8 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
             if wallet_in_debt(user_id=user_id):
                 raise PaymentRequired("Your wallet balance is negative; top it up before renting.")
             raise NotFound("Bike not found.")
-        bike_number, bike_status, station_id, condition, in_debt, has_active, tariff_snapshot = row
+        bike_number, bike_status, station_id, condition, bike_lat, bike_lon = row[:6]
+        in_debt, has_active, tariff_snapshot = row[6:]
         # Under the bike's row lock, which condition changes take too: never rented once reported unsafe.
         # First, since it holds for every rider alike.
         if condition != BikeCondition.OK:
@@ -199,6 +204,16 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
         if reservation is not None:
             reservation_consume(reservation=reservation, rental=rental)
         cursor.execute(_BIKE_RENTED, [now, bike_id])
+    vehicle_event_record(
+        device_id=bike_id,
+        status=BikeStatus.RENTED,
+        condition=condition,
+        preferred=("trip_start",),
+        lat=bike_lat,
+        lon=bike_lon,
+        timestamp=now,
+        trip_id=rental.id,
+    )
     outbox_emit(
         event_type="rental.started",
         data={
@@ -300,6 +315,19 @@ def rental_finish(
             cursor.execute(_BIKE_RETURNED_AT_POSITION, [*position, rental.id, now, rental.bike_id])
         else:
             cursor.execute(_BIKE_RETURNED_ELSEWHERE, [rental.id, now, rental.bike_id])
+        bike_lat, bike_lon, condition = cursor.fetchone()
+    # A bike that went out of service during the trip ends it non-operational, which MDS gives no
+    # trip_end; the event still carries the trip id.
+    vehicle_event_record(
+        device_id=rental.bike_id,
+        status=BikeStatus.AVAILABLE,
+        condition=condition,
+        preferred=("trip_end",),
+        lat=bike_lat,
+        lon=bike_lon,
+        timestamp=now,
+        trip_id=rental.id,
+    )
     outbox_emit(event_type="rental.finished", data=rental_finished_event_data(rental=rental))
     return rental
 

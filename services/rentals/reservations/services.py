@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from fleet.models import Bike, BikeCondition, BikeStatus
 from outbox.services import outbox_emit
 from rentals.models import Rental, RentalStatus
+from vehicle_events.services import vehicle_event_record
 from wallets.selectors import wallet_in_debt
 
 from reservations import clock
@@ -49,6 +50,18 @@ def reservation_duration() -> dt.timedelta:
     return dt.timedelta(minutes=settings.RESERVATION_MINUTES)
 
 
+def _record(*, bike: Bike, preferred: tuple[str, ...], timestamp: dt.datetime) -> None:
+    vehicle_event_record(
+        device_id=bike.id,
+        status=bike.status,
+        condition=bike.condition,
+        preferred=preferred,
+        lat=bike.lat,
+        lon=bike.lon,
+        timestamp=timestamp,
+    )
+
+
 def _expire_locked(*, reservation: Reservation, bike: Bike, now: dt.datetime) -> None:
     """Close an overdue open reservation; both rows are locked by the caller."""
     reservation.status = ReservationStatus.EXPIRED
@@ -57,6 +70,8 @@ def _expire_locked(*, reservation: Reservation, bike: Bike, now: dt.datetime) ->
     if bike.status == BikeStatus.RESERVED:
         bike.status = BikeStatus.AVAILABLE
         bike.save(update_fields=["status", "updated_at"])
+        # MDS has no expiry of its own: a reservation that ran out is a reservation_cancel.
+        _record(bike=bike, preferred=("reservation_cancel",), timestamp=now)
     outbox_emit(
         event_type="reservation.expired",
         data={
@@ -166,6 +181,7 @@ def reservation_create(*, user_id: uuid.UUID, bike_id: uuid.UUID) -> Reservation
         raise
     bike.status = BikeStatus.RESERVED
     bike.save(update_fields=["status", "updated_at"])
+    _record(bike=bike, preferred=("reservation_start",), timestamp=now)
     expiry_gate.note_due(expires_at=reservation.expires_at)
     outbox_emit(
         event_type="reservation.created",
@@ -196,6 +212,7 @@ def reservation_cancel(*, user_id: uuid.UUID, bike_id: uuid.UUID) -> Reservation
     reservation.save(update_fields=["status", "ended_at"])
     bike.status = BikeStatus.AVAILABLE
     bike.save(update_fields=["status", "updated_at"])
+    _record(bike=bike, preferred=("reservation_cancel",), timestamp=reservation.ended_at)
     _emit_released(reservation=reservation, reason="cancelled")
     return reservation
 

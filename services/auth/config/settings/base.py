@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "accounts",
     "tokens",
     "outbox",
+    "agencies",
 ]
 
 MIDDLEWARE = [
@@ -146,6 +147,11 @@ JWT_ISSUER = env_str("JWT_ISSUER", "velo-auth")
 JWT_AUDIENCE = env_str("JWT_AUDIENCE", "velo")
 JWT_ACCESS_TTL_SECONDS = env_int("JWT_ACCESS_TTL_SECONDS", 300)
 JWT_REFRESH_TTL_SECONDS = env_int("JWT_REFRESH_TTL_SECONDS", 1_209_600)
+# Agency clients (MDS Provider API): lifetime of their access tokens, which is also how long a revoked
+# client's last token keeps working; the provider id new clients get unless the operator names one
+# (rentals serves MDS only to tokens carrying its own MDS_PROVIDER_ID).
+AGENCY_TOKEN_TTL_SECONDS = env_int("AGENCY_TOKEN_TTL_SECONDS", 3600)
+MDS_PROVIDER_ID = env_str("MDS_PROVIDER_ID", "9ee69a69-91ba-5999-949d-a1a03f9c4c3b")
 
 SIMPLE_JWT = {
     "ALGORITHM": "RS256",

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "problems",
     "alerts",
     "zones",
+    "vehicle_events",
+    "mds",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +185,12 @@ OUTBOX_RELAY_COALESCE_SECONDS = float(env("OUTBOX_RELAY_COALESCE_SECONDS", "0.05
 # and validate it, and the check cost ~0.5 ms of CPU per rent or finish).
 OUTBOX_VALIDATE_ON_EMIT = env_bool("OUTBOX_VALIDATE_ON_EMIT", True)
 CONTRACTS_DIR = Path(env("CONTRACTS_DIR", str(BASE_DIR.parent.parent / "contracts")))
+# MDS Provider API (`/mds/`): this operator's provider id (agencies' tokens carry it as `provider_id`) and
+# how long after its end an hour with unbilled trips is held back (202) before it is served anyway.
+MDS_PROVIDER_ID = env("MDS_PROVIDER_ID", "9ee69a69-91ba-5999-949d-a1a03f9c4c3b")
+MDS_HOUR_CLOSE_SECONDS = float(env("MDS_HOUR_CLOSE_SECONDS", "900"))
+# The official MDS 2.0 OpenAPI description (an unmodified copy), which the MDS endpoints are tested against.
+MDS_OPENAPI_DIR = Path(env("MDS_OPENAPI_DIR", str(CONTRACTS_DIR / "mds-openapi")))
 
 # --- Money, payments, invoices ---
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "EUR")

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from fleet.models import Bike, BikeStatus, Station, Tariff
+from fleet.models import Bike, Station, Tariff
+from fleet.services import bike_create
 
 # Three stations in central Berlin.
 STATIONS = [
@@ -26,17 +27,11 @@ class Command(BaseCommand):
         created_bikes = 0
         for index in range(1, BIKES + 1):
             station = stations[(index - 1) % len(stations)]
-            _, created = Bike.objects.get_or_create(
-                number=f"VELO-{index:04d}",
-                defaults={
-                    "model": "Velo City 3",
-                    "status": BikeStatus.AVAILABLE,
-                    "station": station,
-                    "lat": station.lat,
-                    "lon": station.lon,
-                },
-            )
-            created_bikes += created
+            number = f"VELO-{index:04d}"
+            if not Bike.objects.filter(number=number).exists():
+                # Through the service, so the bike's first vehicle event is written with it.
+                bike_create(number=number, model="Velo City 3", station_id=station.id)
+                created_bikes += 1
         tariff = Tariff.objects.filter(name="Standard", is_active=True).first()
         if tariff is None:
             tariff = Tariff.objects.create(

@@ -22,14 +22,16 @@ def _statements(captured) -> list[str]:
     return [q["sql"].strip() for q in captured if not q["sql"].strip().startswith(TRANSACTION_CONTROL)]
 
 
-def test_rent_and_finish_each_cost_five_statements(rider, bike, tariff, other_station):
-    """The rider check, one locked check (or lock) query, two row writes and the outbox row. A change
-    that adds a statement here adds it to every rent or finish in production."""
+def test_rent_and_finish_each_cost_six_statements(rider, bike, tariff, other_station):
+    """The rider check, one locked check (or lock) query, two row writes, the vehicle event (the MDS log,
+    issue 25) and the outbox row. A change that adds a statement here adds it to every rent or finish in
+    production."""
     with CaptureQueriesContext(connection) as rent:
         response = rider.post("/api/rentals", {"bike_id": str(bike.id)}, format="json")
     assert response.status_code == 201, response.content
     rent_sql = _statements(rent.captured_queries)
-    assert len(rent_sql) == 5, rent_sql
+    assert len(rent_sql) == 6, rent_sql
+    assert any("vehicle_events_vehicleevent" in sql for sql in rent_sql)
     assert "FOR UPDATE" in rent_sql[1]
 
     rental_id = response.json()["id"]
@@ -39,7 +41,8 @@ def test_rent_and_finish_each_cost_five_statements(rider, bike, tariff, other_st
         )
     assert response.status_code == 200, response.content
     finish_sql = _statements(finish.captured_queries)
-    assert len(finish_sql) == 5, finish_sql
+    assert len(finish_sql) == 6, finish_sql
+    assert any("vehicle_events_vehicleevent" in sql for sql in finish_sql)
     assert "FOR UPDATE" in finish_sql[1]
 
 

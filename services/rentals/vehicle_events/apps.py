@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VehicleEventsConfig(AppConfig):
+    name = "vehicle_events"
+    default_auto_field = "django.db.models.BigAutoField"
