@@ -24,6 +24,7 @@ SHARED = {
     "core/postgresql/base.py": ("rentals", "auth"),  # the PostgreSQL backend tweak
     "core/serializers.py": ("rentals", "auth"),
     "core/problems.py": ("rentals", "notifier"),  # problem+json responses
+    "core/exception_handlers.py": ("rentals", "notifier"),  # every error as problem+json
     "core/error_views.py": ("rentals", "notifier"),
     "core/request_id.py": ("rentals", "notifier"),
     "core/middleware.py": ("rentals", "notifier"),

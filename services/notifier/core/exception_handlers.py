@@ -48,6 +48,8 @@ def problem_exception_handler(exc, context):
             instance=instance,
             errors=exc.errors,
         )
+        for name, value in (exc.extensions or {}).items():
+            body.setdefault(name, value)
         return Response(body, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
 
     if isinstance(exc, Http404):

@@ -8,10 +8,18 @@ class ApplicationError(Exception):
     slug = "bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str | None = None, *, errors: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: dict[str, Any] | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors
+        # RFC 9457 extension members of this problem type.
+        self.extensions = extensions
 
 
 class ValidationFailed(ApplicationError):
