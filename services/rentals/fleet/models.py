@@ -133,12 +133,9 @@ class Tariff(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # What a rental keeps of the tariff it started under (`snapshot()`, and in SQL
+    # `fleet.queries.TARIFF_SNAPSHOT_IN_FORCE`); the `rental.started` event and the invoice check read it.
+    SNAPSHOT_FIELDS = ("id", "name", "unlock_fee", "price_per_minute", "daily_cap", "currency")
+
     def snapshot(self) -> dict:
-        return {
-            "id": str(self.id),
-            "name": self.name,
-            "unlock_fee": self.unlock_fee,
-            "price_per_minute": self.price_per_minute,
-            "daily_cap": self.daily_cap,
-            "currency": self.currency,
-        }
+        return {name: str(self.id) if name == "id" else getattr(self, name) for name in self.SNAPSHOT_FIELDS}

@@ -16,22 +16,11 @@ from typing import Any
 from core.exceptions import Conflict, IdempotencyKeyReused, ValidationFailed
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.utils import timezone
 
+from idempotency import queries
 from idempotency.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 255
-
-# Plain SQL on the path every keyed POST takes (the ORM's compile cost more than the statements).
-_CLAIM = (
-    "INSERT INTO idempotency_idempotencyrecord"
-    " (owner_id, key, method, path, fingerprint, response_status, response_body, created_at)"
-    " VALUES (%s, %s, %s, %s, %s, NULL, NULL, %s)"
-    " ON CONFLICT (owner_id, key) DO NOTHING RETURNING id"
-)
-_STORE_RESPONSE = (
-    "UPDATE idempotency_idempotencyrecord SET response_status = %s, response_body = %s::jsonb WHERE id = %s"
-)
 
 
 def request_fingerprint(*, method: str, path: str, payload: Any) -> str:
@@ -61,12 +50,12 @@ def idempotent_call(
         )
     fingerprint = request_fingerprint(method=method, path=path, payload=payload)
     with transaction.atomic():
+        record = IdempotencyRecord(
+            owner_id=owner_id, key=key, method=method, path=path[:500], fingerprint=fingerprint
+        )
         with connection.cursor() as cursor:
-            # ON CONFLICT DO NOTHING waits, like a plain INSERT, for a concurrent holder of the key to
-            # commit or roll back, but needs no savepoint around it to survive the conflict.
-            cursor.execute(_CLAIM, [owner_id, key, method, path[:500], fingerprint, timezone.now()])
-            claimed = cursor.fetchone()
-        if claimed is None:
+            claimed = queries.claim(cursor=cursor, record=record)
+        if not claimed:
             record = IdempotencyRecord.objects.filter(owner_id=owner_id, key=key).first()
             if record is None:  # pruned (its window had passed) between our insert and this read
                 raise Conflict("This Idempotency-Key's record just expired; retry the request.")
@@ -79,7 +68,7 @@ def idempotent_call(
         # Stored as encoded here and decoded back, so a replay is byte-for-byte what the first caller saw.
         encoded = json.dumps(body, cls=DjangoJSONEncoder)
         with connection.cursor() as cursor:
-            cursor.execute(_STORE_RESPONSE, [status, encoded, claimed[0]])
+            queries.store_response(cursor=cursor, record=record, status=status, encoded_body=encoded)
         return status, json.loads(encoded), False
 
 

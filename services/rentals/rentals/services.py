@@ -26,6 +26,7 @@ from wallets.selectors import wallet_in_debt
 from wallets.services import wallet_charge_rental
 from zones.selectors import nearest_station, no_parking_zone_at
 
+from rentals import queries
 from rentals.costs import tariff_snapshot_cost
 from rentals.models import Rental, RentalStatus
 
@@ -40,90 +41,9 @@ def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-# The rent and finish paths are written as plain SQL: compiling ~10 ORM statements per request was most
-# of their CPU (BENCHMARKS.md, S2). The rules are the same as the ORM version's and so are the locks:
-# the bike row (rent) or the rental row then the bike row (finish), plus the partial unique indexes.
-# The rental's INSERT is built from the model; the UPDATEs name only the columns they change.
-
-# Under the bike's row lock, the rider's debt, the rider's active rental and the tariff in force at the
-# rental's start (fleet.selectors.tariff_in_force's rule, as one subquery), in one round trip.
-_RENT_CHECK = """
-SELECT b.number, b.status, b.station_id, b.condition, b.lat, b.lon,
-       EXISTS (SELECT 1 FROM wallets_wallet w WHERE w.user_id = %(user)s AND w.balance < 0),
-       EXISTS (SELECT 1 FROM rentals_rental r WHERE r.user_id = %(user)s AND r.status = 'active'),
-       (SELECT json_build_object(
-                   'id', t.id, 'name', t.name, 'unlock_fee', t.unlock_fee,
-                   'price_per_minute', t.price_per_minute, 'daily_cap', t.daily_cap, 'currency', t.currency)
-          FROM fleet_tariff t
-         WHERE t.is_active AND t.valid_from <= %(now)s
-         ORDER BY t.valid_from DESC, t.created_at DESC
-         LIMIT 1)
-  FROM fleet_bike b
- WHERE b.id = %(bike)s
-   FOR UPDATE OF b
-"""
-_ACTIVE_RENTAL_EXISTS = (
-    "SELECT EXISTS (SELECT 1 FROM rentals_rental WHERE user_id = %s AND status = 'active')"
-)
-_RENTAL_FIELDS = Rental._meta.concrete_fields
-# Built from the model, so a column added to Rental is written without touching this module.
-_RENTAL_INSERT = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from the model)
-    connection.ops.quote_name(Rental._meta.db_table),
-    ", ".join(connection.ops.quote_name(field.column) for field in _RENTAL_FIELDS),
-    ", ".join(["%s"] * len(_RENTAL_FIELDS)),
-)
-_BIKE_RENTED = "UPDATE fleet_bike SET status = 'rented', station_id = NULL, updated_at = %s WHERE id = %s"
-
-_RENTAL_COLUMNS = [field.attname for field in _RENTAL_FIELDS]
-# The rental under its row lock, and the return station if one was named and is active. (The column
-# names come from the model, not from input.)
-_FINISH_LOCK = f"""
-SELECT {", ".join(f"r.{column}" for column in _RENTAL_COLUMNS)}, s.id, s.lat, s.lon,
-       EXISTS (SELECT 1 FROM problems_problemreport p WHERE p.rental_id = r.id)
-  FROM rentals_rental r
-  LEFT JOIN fleet_station s ON s.id = %(station)s AND s.is_active
- WHERE r.id = %(rental)s AND r.user_id = %(user)s
-   FOR UPDATE OF r
-"""  # noqa: S608
-_RENTAL_FINISHED = """
-UPDATE rentals_rental SET status = 'finished', ended_at = %s, duration_seconds = %s, end_station_id = %s,
-       unlock_fee_waived = %s
- WHERE id = %s
-"""
-_BIKE_RETURNED_AT_STATION = """
-UPDATE fleet_bike SET status = 'available', station_id = %s, lat = %s, lon = %s, last_rental_id = %s,
-       updated_at = %s
- WHERE id = %s
-RETURNING lat, lon, condition
-"""
-_BIKE_RETURNED_ELSEWHERE = """
-UPDATE fleet_bike SET status = 'available', station_id = NULL, last_rental_id = %s, updated_at = %s
- WHERE id = %s
-RETURNING lat, lon, condition
-"""
-_BIKE_RETURNED_AT_POSITION = """
-UPDATE fleet_bike SET status = 'available', station_id = NULL, lat = %s, lon = %s, last_rental_id = %s,
-       updated_at = %s
- WHERE id = %s
-RETURNING lat, lon, condition
-"""
-_BIKE_POSITION = "SELECT lat, lon FROM fleet_bike WHERE id = %s"
-
-
 def _as_json(value):
-    # Django hands json/jsonb columns over undecoded (JSONField decodes them itself).
+    # Django hands json columns of a raw cursor over undecoded (JSONField decodes them itself).
     return json.loads(value) if isinstance(value, str | bytes) else value
-
-
-def _row_values(instance, fields) -> list:
-    """What the ORM's INSERT would send for `instance` (defaults, auto_now, JSON adaptation included)."""
-    return [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
-
-
-def _loaded(instance):
-    instance._state.adding = False
-    instance._state.db = connection.alias
-    return instance
 
 
 def _ensure_bike_rentable(
@@ -136,10 +56,10 @@ def _ensure_bike_rentable(
     # Rare paths. The active-rental answer above was read before any wait for the bike's lock; ask again
     # so a rider racing themself still hears "active rental" before "bike unavailable", as they would
     # had the check run after the lock.
-    cursor.execute(_ACTIVE_RENTAL_EXISTS, [user_id])
+    cursor.execute(queries.ACTIVE_RENTAL_EXISTS, [user_id])
     if cursor.fetchone()[0]:
         raise ActiveRentalExists("You already have an active rental.")
-    bike = Bike.objects.get(id=bike_id)  # already locked by _RENT_CHECK
+    bike = Bike.objects.get(id=bike_id)  # already locked by queries.RENT_CHECK
     reservation = reservation_claim_for_rent(bike=bike, user_id=user_id)
     # An overdue reservation expired just now left the bike available.
     if reservation is None and bike.status != BikeStatus.AVAILABLE:
@@ -155,46 +75,41 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
         raise ApplicationError("The access token carries no e-mail address; sign in again.")
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(_RENT_CHECK, {"user": user_id, "now": now, "bike": bike_id})
-        row = cursor.fetchone()
-        if row is None:
+        bike = queries.rent_check(cursor=cursor, user_id=user_id, bike_id=bike_id, now=now)
+        if bike is None:
             if wallet_in_debt(user_id=user_id):
                 raise PaymentRequired("Your wallet balance is negative; top it up before renting.")
             raise NotFound("Bike not found.")
-        bike_number, bike_status, station_id, condition, bike_lat, bike_lon = row[:6]
-        in_debt, has_active, tariff_snapshot = row[6:]
         # Under the bike's row lock, which condition changes take too: never rented once reported unsafe.
         # First, since it holds for every rider alike.
-        if condition != BikeCondition.OK:
-            raise BikeOutOfService(f"The bike is out of service ({condition}).")
-        if in_debt:
+        if bike.condition != BikeCondition.OK:
+            raise BikeOutOfService(f"The bike is out of service ({bike.condition}).")
+        if bike.in_debt:
             raise PaymentRequired("Your wallet balance is negative; top it up before renting.")
-        if has_active:
+        if bike.has_active:
             raise ActiveRentalExists("You already have an active rental.")
         reservation = _ensure_bike_rentable(
-            cursor=cursor, bike_id=bike_id, bike_status=bike_status, user_id=user_id
+            cursor=cursor, bike_id=bike_id, bike_status=bike.status, user_id=user_id
         )
-        if tariff_snapshot is None:
+        if bike.tariff_snapshot is None:
             raise Conflict("No tariff is in force; renting is not possible right now.")
-        tariff_snapshot = _as_json(tariff_snapshot)
-        rental = _loaded(
-            Rental(
-                id=uuid.uuid4(),
-                user_id=user_id,
-                user_email=user_email,
-                user_name=user_name,
-                bike_id=bike_id,
-                bike_number=bike_number,
-                status=RentalStatus.ACTIVE,
-                started_at=now,
-                start_station_id=station_id,
-                tariff_id=uuid.UUID(tariff_snapshot["id"]),
-                tariff_snapshot=tariff_snapshot,
-            )
+        tariff_snapshot = _as_json(bike.tariff_snapshot)
+        rental = Rental(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            user_email=user_email,
+            user_name=user_name,
+            bike_id=bike_id,
+            bike_number=bike.number,
+            status=RentalStatus.ACTIVE,
+            started_at=now,
+            start_station_id=bike.station_id,
+            tariff_id=uuid.UUID(tariff_snapshot["id"]),
+            tariff_snapshot=tariff_snapshot,
         )
         # No savepoint around the insert: a unique violation ends this request, and the transaction with it.
         try:
-            cursor.execute(_RENTAL_INSERT, _row_values(rental, _RENTAL_FIELDS))
+            queries.rental_insert(cursor=cursor, rental=rental)
         except IntegrityError as exc:
             if "rental_one_active_per_rider" in str(exc):
                 raise ActiveRentalExists("You already have an active rental.")
@@ -203,14 +118,14 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
             raise
         if reservation is not None:
             reservation_consume(reservation=reservation, rental=rental)
-        cursor.execute(_BIKE_RENTED, [now, bike_id])
+        cursor.execute(queries.BIKE_RENTED, [now, bike_id])
     vehicle_event_record(
         device_id=bike_id,
         status=BikeStatus.RENTED,
-        condition=condition,
+        condition=bike.condition,
         preferred=("trip_start",),
-        lat=bike_lat,
-        lon=bike_lon,
+        lat=bike.lat,
+        lon=bike.lon,
         timestamp=now,
         trip_id=rental.id,
     )
@@ -220,9 +135,9 @@ def rental_start(*, user_id: uuid.UUID, user_email: str, user_name: str, bike_id
             "rental_id": str(rental.id),
             "user_id": str(user_id),
             "bike_id": str(bike_id),
-            "bike_number": bike_number,
+            "bike_number": bike.number,
             "started_at": _iso(now),
-            "start_station_id": str(station_id) if station_id else None,
+            "start_station_id": str(bike.station_id) if bike.station_id else None,
             "tariff": tariff_snapshot,
         },
     )
@@ -252,7 +167,7 @@ def _ensure_parking_allowed(*, cursor, bike_id: uuid.UUID, position: tuple[float
     nearest station, where it may always end). The position is the one the rider's app sent, else the
     bike's last known one; a bike with neither is not checked."""
     if position is None:
-        cursor.execute(_BIKE_POSITION, [bike_id])
+        cursor.execute(queries.BIKE_POSITION, [bike_id])
         lat, lon = cursor.fetchone()
         if lat is None or lon is None:
             return
@@ -280,14 +195,12 @@ def rental_finish(
     """Idempotent: finishing a finished rental returns it unchanged. `lat`/`lon` (the bike's position as
     the rider's app sees it) are used only when the rental does not end at a station."""
     with connection.cursor() as cursor:
-        cursor.execute(_FINISH_LOCK, {"station": station_id, "rental": rental_id, "user": user_id})
-        row = cursor.fetchone()
-        if row is None:
+        locked = queries.rental_locked(
+            cursor=cursor, rental_id=rental_id, user_id=user_id, station_id=station_id
+        )
+        if locked is None:
             raise NotFound("Rental not found.")
-        values = list(row[: len(_RENTAL_COLUMNS)])
-        found_station_id, station_lat, station_lon, reported_problem = row[len(_RENTAL_COLUMNS) :]
-        rental = Rental.from_db(connection.alias, _RENTAL_COLUMNS, values)
-        rental.tariff_snapshot = _as_json(rental.tariff_snapshot)
+        rental, found_station_id = locked.rental, locked.station_id
         if rental.status == RentalStatus.FINISHED:
             return rental
         if station_id is not None and found_station_id is None:
@@ -300,21 +213,21 @@ def rental_finish(
         rental.ended_at = now
         rental.duration_seconds = max(0, int((now - rental.started_at).total_seconds()))
         rental.end_station_id = found_station_id
-        rental.unlock_fee_waived = bool(reported_problem)
+        rental.unlock_fee_waived = bool(locked.problem_reported)
         cursor.execute(
-            _RENTAL_FINISHED,
+            queries.RENTAL_FINISHED,
             [now, rental.duration_seconds, found_station_id, rental.unlock_fee_waived, rental.id],
         )
         # The bike's row lock is taken by this UPDATE, after the rental's (the order finish always had).
         if found_station_id is not None:
             cursor.execute(
-                _BIKE_RETURNED_AT_STATION,
-                [found_station_id, station_lat, station_lon, rental.id, now, rental.bike_id],
+                queries.BIKE_RETURNED_AT_STATION,
+                [found_station_id, locked.station_lat, locked.station_lon, rental.id, now, rental.bike_id],
             )
         elif position is not None:
-            cursor.execute(_BIKE_RETURNED_AT_POSITION, [*position, rental.id, now, rental.bike_id])
+            cursor.execute(queries.BIKE_RETURNED_AT_POSITION, [*position, rental.id, now, rental.bike_id])
         else:
-            cursor.execute(_BIKE_RETURNED_ELSEWHERE, [rental.id, now, rental.bike_id])
+            cursor.execute(queries.BIKE_RETURNED_ELSEWHERE, [rental.id, now, rental.bike_id])
         bike_lat, bike_lon, condition = cursor.fetchone()
     # A bike that went out of service during the trip ends it non-operational, which MDS gives no
     # trip_end; the event still carries the trip id.
@@ -375,21 +288,22 @@ def rental_apply_invoice(
     raises, which rolls the UPDATE back); only when it matches nothing does a locked read tell why."""
     billed_at = timezone.now()
     with transaction.get_connection().cursor() as cursor:
-        cursor.execute(
-            "UPDATE rentals_rental SET cost_amount = %s, cost_currency = %s, invoice_id = %s, "
-            "invoice_s3_key = %s, billed_at = %s "
-            "WHERE id = %s AND user_id = %s AND status = %s AND invoice_id IS NULL "
-            "RETURNING tariff_snapshot, duration_seconds, unlock_fee_waived",
-            [amount, currency, invoice_id, s3_key, billed_at, rental_id, user_id, RentalStatus.FINISHED],
+        billed = queries.invoice_apply(
+            cursor=cursor,
+            rental_id=rental_id,
+            user_id=user_id,
+            amount=amount,
+            currency=currency,
+            invoice_id=invoice_id,
+            s3_key=s3_key,
+            billed_at=billed_at,
         )
-        row = cursor.fetchone()
-    updated = row is not None
-    if updated:
+    if billed is not None:
         _invoice_amount_check(
             rental_id=rental_id,
-            tariff_snapshot=_as_json(row[0]),
-            duration_seconds=row[1],
-            unlock_fee_waived=row[2],
+            tariff_snapshot=_as_json(billed.tariff_snapshot),
+            duration_seconds=billed.duration_seconds,
+            unlock_fee_waived=billed.unlock_fee_waived,
             amount=amount,
             currency=currency,
         )

@@ -3,8 +3,8 @@ import time
 import uuid
 
 from django.conf import settings
-from django.db import connection
 
+from riders import queries
 from riders.models import Rider
 
 
@@ -40,16 +40,11 @@ class DeactivatedRiders:
 
 deactivated_riders = DeactivatedRiders()
 
-# Plain SQL: this runs before every write, and the ORM's compile of the same EXISTS cost ~6x its round trip.
-_IS_DEACTIVATED = "SELECT EXISTS (SELECT 1 FROM riders_rider WHERE user_id = %s AND is_deactivated)"
-
 
 def rider_is_deactivated(*, user_id: uuid.UUID, for_write: bool = True) -> bool:
     """Writes always ask the database; reads may use the process's copy, so a deactivation reaches
     reads within `RIDER_STATUS_CACHE_SECONDS` (0 turns the copy off)."""
     max_age = settings.RIDER_STATUS_CACHE_SECONDS
     if for_write or max_age <= 0:
-        with connection.cursor() as cursor:
-            cursor.execute(_IS_DEACTIVATED, [user_id])
-            return cursor.fetchone()[0]
+        return queries.is_deactivated(user_id=user_id)
     return deactivated_riders.contains(user_id, max_age=max_age)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from wallets import queries
 from wallets.models import LedgerEntry, LedgerKind, Wallet
 
 
@@ -23,31 +24,14 @@ def wallet_get_or_create(*, user_id: uuid.UUID) -> Wallet:
     return wallet
 
 
-_WALLET_FIELDS = ["user_id", "balance", "currency", "created_at", "updated_at"]
-_WALLET_LOCK = (
-    "SELECT user_id, balance, currency, created_at, updated_at FROM wallets_wallet "
-    "WHERE user_id = %s FOR UPDATE"
-)
-
-
 def _wallet_lock(*, user_id: uuid.UUID) -> Wallet:
-    """The wallet row, locked FOR UPDATE (created at 0 first when missing). Call inside a transaction.
-    Plain SQL: this runs once per invoice, and building the ORM query cost more than the query."""
+    """The wallet row, locked FOR UPDATE (created at 0 first when missing). Call inside a transaction."""
     with connection.cursor() as cursor:
-        cursor.execute(_WALLET_LOCK, [user_id])
-        row = cursor.fetchone()
-        if row is None:
+        wallet = queries.wallet_locked(cursor=cursor, user_id=user_id)
+        if wallet is None:
             wallet_get_or_create(user_id=user_id)
-            cursor.execute(_WALLET_LOCK, [user_id])
-            row = cursor.fetchone()
-    return Wallet.from_db(connection.alias, _WALLET_FIELDS, row)
-
-
-_LEDGER_INSERT = (
-    "INSERT INTO wallets_ledgerentry "
-    "(wallet_id, kind, amount, currency, balance_after, reason, reference, created_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (kind, reference) DO NOTHING RETURNING id"
-)
+            wallet = queries.wallet_locked(cursor=cursor, user_id=user_id)
+    return wallet
 
 
 def _ledger_apply(
@@ -77,32 +61,11 @@ def _ledger_apply(
         created_at=timezone.now(),
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            _LEDGER_INSERT,
-            [
-                wallet.user_id,
-                kind,
-                amount,
-                currency,
-                entry.balance_after,
-                reason,
-                reference,
-                entry.created_at,
-            ],
-        )
-        row = cursor.fetchone()
-    if row is None:  # applied before
-        return LedgerResult(entry=LedgerEntry.objects.get(kind=kind, reference=reference), applied=False)
-    entry.id = row[0]
-    entry._state.adding = False
-    entry._state.db = connection.alias
-    wallet.balance += amount
-    wallet.updated_at = entry.created_at
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE wallets_wallet SET balance = %s, updated_at = %s WHERE user_id = %s",
-            [wallet.balance, wallet.updated_at, wallet.user_id],
-        )
+        if not queries.ledger_entry_insert(cursor=cursor, entry=entry):  # applied before
+            return LedgerResult(entry=LedgerEntry.objects.get(kind=kind, reference=reference), applied=False)
+        wallet.balance += amount
+        wallet.updated_at = entry.created_at
+        queries.wallet_balance_set(cursor=cursor, wallet=wallet)
     return LedgerResult(entry=entry, applied=True)
 
 

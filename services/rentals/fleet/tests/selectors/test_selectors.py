@@ -187,3 +187,18 @@ def test_bike_page_filters_statuses_and_station(make_bike, station, other_statio
 def test_bike_page_refuses_forged_keys_before_querying(near, after, error):
     with pytest.raises(error):
         bike_page(near=near, after=after, limit=10)
+
+
+def test_the_rent_path_snapshots_the_tariff_in_force_by_the_same_rule():
+    """One rule, one snapshot: the SQL the rent path embeds agrees with `tariff_in_force` and `snapshot()`."""
+    from fleet.queries import TARIFF_SNAPSHOT_IN_FORCE
+
+    now = timezone.now()
+    _tariff("old", valid_from=now - dt.timedelta(days=10))
+    current = _tariff("current", valid_from=now - dt.timedelta(days=1))
+    _tariff("future", valid_from=now + dt.timedelta(days=1))
+    with connection.cursor() as cursor:
+        cursor.execute(TARIFF_SNAPSHOT_IN_FORCE, {"now": now})
+        (snapshot,) = cursor.fetchone()
+    assert tariff_in_force(at=now) == current
+    assert snapshot == current.snapshot()

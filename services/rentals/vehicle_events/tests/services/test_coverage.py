@@ -46,7 +46,7 @@ STATE_CHANGING = {
 
 BIKE_WRITE = re.compile(
     r"UPDATE fleet_bike"
-    r"|_BIKE_(RENTED|RETURNED)"
+    r"|\bBIKE_(RENTED|RETURNED)"
     r"|\bbike\.(status|condition|lat|lon|station|station_id)\s*=[^=]"
     r"|setattr\(bike\b"
     r"|\bBike\.objects\b[^\n]*\.(update|create|get_or_create|update_or_create|bulk_create|bulk_update)\("
