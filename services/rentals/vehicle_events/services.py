@@ -7,10 +7,10 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 
-from django.db import connection
 from django.utils import timezone
 
-from vehicle_events.models import VehicleEvent, VehicleState
+from vehicle_events import queries
+from vehicle_events.models import VehicleState
 
 logger = logging.getLogger(__name__)
 
@@ -98,24 +98,6 @@ def event_type_for(*, state: str, preferred: Sequence[str]) -> str:
     return "unspecified"
 
 
-# Column order of the INSERTs below; the values are built directly (no model instance: this runs twice
-# per rent→finish cycle), so a new column of VehicleEvent needs `_row` updated (a test checks the names).
-_COLUMN_NAMES = (
-    "event_id",
-    "device_id",
-    "event_type",
-    "vehicle_state",
-    "timestamp",
-    "lat",
-    "lon",
-    "trip_id",
-    "recorded_at",
-)
-_COLUMNS = ", ".join(connection.ops.quote_name(name) for name in _COLUMN_NAMES)
-_TABLE = connection.ops.quote_name(VehicleEvent._meta.db_table)
-_INSERT_ONE = f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES ({', '.join(['%s'] * len(_COLUMN_NAMES))})"  # noqa: S608
-
-
 def _row(
     *,
     device_id: uuid.UUID,
@@ -127,10 +109,19 @@ def _row(
     lon: float | None,
     trip_id: uuid.UUID | None,
     recorded_at: dt.datetime,
-) -> tuple:
+) -> dict:
     state = vehicle_state_for(status=status, condition=condition)
-    event_type = event_type_for(state=state, preferred=preferred)
-    return (uuid.uuid4(), device_id, event_type, str(state), timestamp, lat, lon, trip_id, recorded_at)
+    return {
+        "event_id": uuid.uuid4(),
+        "device_id": device_id,
+        "event_type": event_type_for(state=state, preferred=preferred),
+        "vehicle_state": str(state),
+        "timestamp": timestamp,
+        "lat": lat,
+        "lon": lon,
+        "trip_id": trip_id,
+        "recorded_at": recorded_at,
+    }
 
 
 def vehicle_event_record(
@@ -158,8 +149,7 @@ def vehicle_event_record(
         trip_id=trip_id,
         recorded_at=now,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT_ONE, row)
+    queries.events_insert(events=[row])
 
 
 def vehicle_events_record_many(*, bikes: Iterable, preferred: Sequence[str]) -> int:
@@ -179,12 +169,4 @@ def vehicle_events_record_many(*, bikes: Iterable, preferred: Sequence[str]) -> 
         )
         for bike in bikes
     ]
-    if not rows:
-        return 0
-    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMN_NAMES)) + ")"] * len(rows))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES {placeholders}",  # noqa: S608
-            [value for row in rows for value in row],
-        )
-    return len(rows)
+    return queries.events_insert(events=rows)

@@ -1,10 +1,12 @@
 """The state and event-type table is the official MDS 2.0 micromobility one, read from the model files."""
 
+import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 from django.conf import settings
+from django.utils import timezone
 
 from vehicle_events.services import EVENT_TYPES_BY_STATE, event_type_for, vehicle_state_for
 
@@ -53,8 +55,19 @@ def test_event_type_falls_back_to_unspecified():
     assert event_type_for(state="available", preferred=preferred) == "maintenance"
 
 
-def test_the_insert_names_every_column_of_the_model():
-    from vehicle_events.models import VehicleEvent
-    from vehicle_events.services import _COLUMN_NAMES
+def test_an_event_row_gives_every_column_of_the_model():
+    from vehicle_events.queries import COLUMNS
+    from vehicle_events.services import _row
 
-    assert set(_COLUMN_NAMES) == {field.column for field in VehicleEvent._meta.concrete_fields}
+    row = _row(
+        device_id=uuid.uuid4(),
+        status="available",
+        condition="ok",
+        preferred=("trip_end",),
+        timestamp=timezone.now(),
+        lat=None,
+        lon=None,
+        trip_id=None,
+        recorded_at=timezone.now(),
+    )
+    assert set(row) == set(COLUMNS)
