@@ -1,7 +1,8 @@
 -- The database's ceiling for scenario 2: one rent -> finish cycle with the statements the rentals service
 -- sends (rentals.services.rental_start / rental_finish, the rider check of riders.selectors and
 -- outbox.services.outbox_emit), without HTTP, Python or Django. Run by bench/run.sh:
---   pgbench -n -f rent_finish.sql -D slice=N -D stations=1000 -D notify_inside=0 -D notify_after=1 -c C -j 2 -T S "$RENTALS_DATABASE_URL"
+--   pgbench -n -f rent_finish.sql -D slice=N -D stations=1000 -D notify_inside=0 -D notify_after=1 -D vehicle_log=1 \
+--           -c C -j 2 -T S "$RENTALS_DATABASE_URL"
 -- Each client is its own rider (md5('pgb-rider-'||client_id)) and uses its own slice of the 10 000 bikes,
 -- so no two clients race for one bike. Outbox rows are written already published (the relay must not
 -- ship them) and carry producer "bench-pgbench"; the bench deletes the rows this script wrote afterwards.
@@ -11,6 +12,9 @@
 -- (core.notify: outbox_event, and fleet_bike_changed with the rider from the page cache), on channels
 -- nobody listens to here. notify_after=0 with the old
 -- insert triggers in place measures the previous design (NOTIFY inside the transaction).
+-- vehicle_log=1: each transaction also appends its MDS vehicle event (vehicle_events.services.vehicle_event_record:
+-- one INSERT of a row built in Python), as the service does; vehicle_log=0 measures the cycle without the log
+-- (scenario 8 compares the two). The events stay: the log is append-only.
 \set b :client_id * :slice + random(1, :slice)
 \set seq random(1, 4000000000000000)
 \set st random(0, :stations - 1)
@@ -45,6 +49,12 @@ VALUES (gen_random_uuid(), 'rental.started', 'rentals.events',
         '{"event_id":"00000000-0000-4000-8000-000000000000","event_type":"rental.started","version":1,"occurred_at":"2026-11-23T12:00:00.000000Z","producer":"bench-pgbench","data":{"rental_id":"00000000-0000-4000-8000-000000000001","user_id":"00000000-0000-4000-8000-000000000002","bike_id":"00000000-0000-4000-8000-000000000003","bike_number":"BB000001","started_at":"2026-11-23T12:00:00.000000Z","start_station_id":"00000000-0000-4000-8000-000000000004","tariff":{"id":"00000000-0000-4000-8000-000000000005","name":"Standard","unlock_fee":100,"price_per_minute":25,"daily_cap":2000,"currency":"EUR"}}}'::jsonb,
         now(), now(), 0, now())
 RETURNING id;
+\if :vehicle_log
+INSERT INTO vehicle_events_vehicleevent (event_id, device_id, event_type, vehicle_state, "timestamp", lat, lon,
+                                         trip_id, recorded_at)
+VALUES (gen_random_uuid(), md5('bbk-' || :b)::uuid, 'trip_start', 'on_trip', now(), 52.5, 13.4,
+        md5('pgbr-' || :seq)::uuid, now());
+\endif
 \if :notify_inside
 SELECT pg_notify('outbox_event_pgbench', '');
 \endif
@@ -73,6 +83,12 @@ VALUES (gen_random_uuid(), 'rental.finished', 'rentals.events',
         '{"event_id":"00000000-0000-4000-8000-000000000000","event_type":"rental.finished","version":1,"occurred_at":"2026-11-23T12:00:00.000000Z","producer":"bench-pgbench","data":{"rental_id":"00000000-0000-4000-8000-000000000001","user_id":"00000000-0000-4000-8000-000000000002","user_email":"pgbench@velo.bench","user_name":"pgbench rider","bike_id":"00000000-0000-4000-8000-000000000003","bike_number":"BB000001","started_at":"2026-11-23T12:00:00.000000Z","ended_at":"2026-11-23T12:00:00.000000Z","duration_seconds":0,"start_station_id":null,"end_station_id":null,"tariff":{"id":"00000000-0000-4000-8000-000000000005","name":"Standard","unlock_fee":100,"price_per_minute":25,"daily_cap":2000,"currency":"EUR"}}}'::jsonb,
         now(), now(), 0, now())
 RETURNING id;
+\if :vehicle_log
+INSERT INTO vehicle_events_vehicleevent (event_id, device_id, event_type, vehicle_state, "timestamp", lat, lon,
+                                         trip_id, recorded_at)
+VALUES (gen_random_uuid(), md5('bbk-' || :b)::uuid, 'trip_end', 'available', now(), 52.5, 13.4,
+        md5('pgbr-' || :seq)::uuid, now());
+\endif
 \if :notify_inside
 SELECT pg_notify('outbox_event_pgbench', '');
 \endif

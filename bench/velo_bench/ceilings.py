@@ -91,6 +91,9 @@ def ceiling_pgbench() -> dict:
                 "notify_inside=0",
                 "-D",
                 "notify_after=1",
+                # ... and the MDS vehicle event of each transaction (scenario 8 measures its share).
+                "-D",
+                "vehicle_log=1",
                 "-c",
                 str(clients),
                 "-j",

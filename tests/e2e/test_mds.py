@@ -135,9 +135,17 @@ def test_version_hours_and_access_rules(agency, rider, gateway_url):
     assert_problem(Api(gateway_url).get("/mds/vehicles", headers=ACCEPT), 401)
 
 
-def test_a_revoked_agency_client_gets_no_token(gateway_url, admin):
+def test_a_revoked_agency_client_gets_no_token_and_its_token_is_refused(gateway_url, admin, wait_until):
     api = admin.api()
     created = api.post("/api/auth/agencies", json={"name": f"E2E revoked {uuid.uuid4().hex[:8]}"}).json()
-    assert _agency_token(gateway_url, created).status_code == 200
+    issued = _agency_token(gateway_url, created)
+    assert issued.status_code == 200
+    agency = Api(gateway_url, issued.json()["access"])
+    assert agency.get("/mds/stops", headers=ACCEPT).status_code == 200
     assert api.delete(f"/api/auth/agencies/{created['id']}").status_code == 204
     assert_problem(_agency_token(gateway_url, created), 401)
+    # The unexpired token stops working once rentals applied auth's agency_client.revoked (seconds).
+    wait_until(lambda: agency.get("/mds/stops", headers=ACCEPT).status_code == 401, timeout=30)
+    refused = agency.get("/mds/stops", headers=ACCEPT)
+    assert_problem(refused, 401)
+    assert "revoked" in refused.json()["detail"]

@@ -6,9 +6,9 @@ PostgreSQL backend (/proc/<pid>/stat of pg_backend_pid(), so the database must r
 user whose /proc entries are readable). Mode `services` calls rental_start/rental_finish (no HTTP); mode
 `http` sends POST /api/rentals and POST /api/rentals/{id}/finish through Django's test client with a rider
 token signed by a key made up for the run (the whole view, authentication and serialization; no web server,
-no gateway). Writes to the database it is given (a scratch stack): one station, one bike, one tariff, the
-rentals and vehicle events (which stay: the log is append-only). Run with the rentals venv, cwd
-services/rentals:
+no gateway). Writes to the database it is given (a scratch stack): one station, one bike, one tariff, a
+well-funded wallet, the rentals and vehicle events (which stay: the log is append-only). Run with the rentals
+venv, cwd services/rentals:
     DATABASE_URL=$RENTALS_DATABASE_URL PYTHONPATH=. .venv/bin/python \
         ../../bench/velo_bench/experiments/vehicle_log_cost.py N services|http
 """
@@ -48,6 +48,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from fleet.models import Station, Tariff  # noqa: E402
 from fleet.services import bike_create  # noqa: E402
+from wallets.models import Wallet  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -109,6 +110,8 @@ def main() -> None:
     )
     bike = bike_create(number=f"BL-{tag}", model="bench", station_id=station.id)
     rider = uuid.uuid4()
+    # A running billing worker charges the rides: without money the rider's next rent would be a 402.
+    Wallet.objects.create(user_id=rider, balance=10**12, currency=settings.DEFAULT_CURRENCY)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]

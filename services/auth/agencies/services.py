@@ -2,8 +2,9 @@
 
 The secret is 256 random bits shown once; only its SHA-256 is kept (a slow hash buys nothing against a
 secret that cannot be guessed). Tokens are RS256 access tokens like riders', with role `agency` and the
-client's `provider_id`, for AGENCY_TOKEN_TTL_SECONDS: verifiers hold no revocation list, so revoking a
-client stops new tokens at once and the last one issued within that time."""
+client's `provider_id`, for AGENCY_TOKEN_TTL_SECONDS. Revoking a client stops new tokens at once and
+records `agency_client.revoked` in the outbox (same transaction): rentals keeps the revoked ids from it and
+refuses the client's unexpired tokens as soon as its inbox applied the event (seconds)."""
 
 import hashlib
 import hmac
@@ -16,11 +17,13 @@ from core.exceptions import Conflict, InvalidCredentials, NotFound
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from outbox.services import outbox_event_record, rfc3339
 from tokens.jwt import token_backend
 
 from agencies.models import AgencyClient
 
 ROLE_AGENCY = "agency"
+EVENT_AGENCY_CLIENT_REVOKED = "agency_client.revoked"
 
 
 def _hash(secret: str) -> str:
@@ -61,6 +64,15 @@ def agency_client_revoke(*, client_id: uuid.UUID) -> AgencyClient:
         client.is_active = False
         client.revoked_at = timezone.now()
         client.save(update_fields=["is_active", "revoked_at"])
+        outbox_event_record(
+            event_type=EVENT_AGENCY_CLIENT_REVOKED,
+            occurred_at=client.revoked_at,
+            data={
+                "client_id": str(client.id),
+                "provider_id": str(client.provider_id),
+                "revoked_at": rfc3339(client.revoked_at),
+            },
+        )
     return client
 
 

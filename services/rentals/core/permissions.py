@@ -1,3 +1,4 @@
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 
@@ -21,15 +22,21 @@ class IsAdminOrReadOnly(BasePermission):
 
 class IsAgency(BasePermission):
     """An agency's token for this provider: role `agency` and a `provider_id` claim equal to
-    MDS_PROVIDER_ID (riders, operators and other providers' agencies get 403)."""
+    MDS_PROVIDER_ID (riders, operators and other providers' agencies get 403), from a client auth has not
+    revoked (its `agency_client.revoked` event, applied by the inbox): a revoked client's token is a 401."""
 
     message = "An agency token for this provider is required."
 
     def has_permission(self, request, view):
+        from agencies.selectors import agency_client_is_revoked
         from django.conf import settings
 
         user = request.user
         if not getattr(user, "is_authenticated", False) or "agency" not in user.roles:
             return False
         claims = request.auth if isinstance(request.auth, dict) else {}
-        return str(claims.get("provider_id", "")) == str(settings.MDS_PROVIDER_ID)
+        if str(claims.get("provider_id", "")) != str(settings.MDS_PROVIDER_ID):
+            return False
+        if agency_client_is_revoked(client_id=user.id):
+            raise AuthenticationFailed("This agency client has been revoked.")
+        return True

@@ -1,4 +1,5 @@
-"""rentals.inbox: billing's invoice.issued / billing.reconciliation_requested and auth's user events.
+"""rentals.inbox: billing's invoice.issued / billing.reconciliation_requested, auth's user events and its
+agency_client.revoked.
 Every message is validated against its contract and must carry its producer's broker user as its AMQP
 user_id (RabbitMQ guarantees user_id is the publishing connection's user); invalid, foreign, unknown or
 unappliable ones are dead-lettered (rentals.dlx → rentals.inbox.dlq), transient database failures are
@@ -13,6 +14,7 @@ import uuid
 from collections.abc import Callable
 
 import pika
+from agencies.services import agency_client_revoked_record
 from core.amqp import StopFlag, connection_parameters
 from core.contracts import ContractViolation, validate_event
 from core.exceptions import ApplicationError
@@ -33,6 +35,7 @@ BINDINGS = [
     ("billing.events", "billing.reconciliation_requested"),
     ("auth.events", "user.deactivated"),
     ("auth.events", "user.reactivated"),
+    ("auth.events", "agency_client.revoked"),
 ]
 # Which producer (a key of settings.AMQP_PRODUCER_USERS) may publish each consumed event type.
 PRODUCERS = {
@@ -40,6 +43,7 @@ PRODUCERS = {
     "billing.reconciliation_requested": "billing",
     "user.deactivated": "auth",
     "user.reactivated": "auth",
+    "agency_client.revoked": "auth",
 }
 # A message redelivered this often (e.g. it kept killing the consumer) is dead-lettered by RabbitMQ itself
 # (quorum queue delivery-limit; billing.rental-finished has the same).
@@ -94,11 +98,21 @@ def _apply_user_reactivated(data: dict) -> None:
     )
 
 
+def _apply_agency_client_revoked(data: dict) -> None:
+    agency_client_revoked_record(
+        client_id=uuid.UUID(data["client_id"]),
+        provider_id=uuid.UUID(data["provider_id"]),
+        revoked_at=_timestamp(data["revoked_at"]),
+    )
+    logger.info("agency client revoked", extra={"client_id": data["client_id"]})
+
+
 HANDLERS: dict[str, Callable[[dict], None]] = {
     "invoice.issued": _apply_invoice_issued,
     "billing.reconciliation_requested": _apply_reconciliation,
     "user.deactivated": _apply_user_deactivated,
     "user.reactivated": _apply_user_reactivated,
+    "agency_client.revoked": _apply_agency_client_revoked,
 }
 
 

@@ -1,8 +1,9 @@
 """MDS 2.0 Provider endpoints for agencies (cities): `/mds/...`, described by the official
 `contracts/mds-openapi/reference/provider.yaml` (not by rentals' own OpenAPI schema).
 
-Every answer needs an agency token (core.permissions.IsAgency) and `Accept:
-application/vnd.mds+json;version=2.0` (406 otherwise); errors are problem+json like everywhere else."""
+Every answer needs an agency token of a client auth has not revoked (core.permissions.IsAgency) and `Accept:
+application/vnd.mds+json;version=2.0` (406 otherwise); each agency client gets MDS_RATE_PER_SECOND with bursts
+of MDS_RATE_BURST (mds.throttles, 429 beyond). Errors are problem+json like everywhere else."""
 
 import csv
 import datetime as dt
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mds import clock, selectors
+from mds.throttles import AgencyRateThrottle
 
 MDS_MEDIA_TYPE = "application/vnd.mds+json"
 MDS_CONTENT_TYPE = f"{MDS_MEDIA_TYPE};version=2.0"
@@ -76,6 +78,7 @@ def parse_uuid(value: str, *, name: str) -> uuid.UUID:
 
 class MdsApi(APIView):
     permission_classes = [IsAgency]
+    throttle_classes = [AgencyRateThrottle]
     renderer_classes = [MdsRenderer]
     schema = None  # described by the official provider.yaml, not by rentals' schema
 

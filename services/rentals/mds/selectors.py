@@ -47,22 +47,42 @@ def _location(lat: float | None, lon: float | None) -> dict | None:
     return {"lat": lat, "lng": lon}
 
 
-def event_output(event: VehicleEvent) -> dict:
+# The columns an MDS event is made of, in `_event_body`'s order.
+_EVENT_FIELDS = (
+    "device_id",
+    "event_id",
+    "vehicle_state",
+    "event_type",
+    "timestamp",
+    "recorded_at",
+    "lat",
+    "lon",
+    "trip_id",
+)
+
+
+def _event_body(
+    provider: str, device_id, event_id, vehicle_state, event_type, timestamp, recorded_at, lat, lon, trip_id
+) -> dict:
     body = {
-        "provider_id": provider_id(),
-        "device_id": str(event.device_id),
-        "event_id": str(event.event_id),
-        "vehicle_state": event.vehicle_state,
-        "event_types": [event.event_type],
-        "timestamp": ms(event.timestamp),
-        "publication_time": ms(event.recorded_at),
+        "provider_id": provider,
+        "device_id": str(device_id),
+        "event_id": str(event_id),
+        "vehicle_state": vehicle_state,
+        "event_types": [event_type],
+        "timestamp": ms(timestamp),
+        "publication_time": ms(recorded_at),
     }
-    location = _location(event.lat, event.lon)
+    location = _location(lat, lon)
     if location is not None:
         body["location"] = location
-    if event.trip_id is not None:
-        body["trip_ids"] = [str(event.trip_id)]
+    if trip_id is not None:
+        body["trip_ids"] = [str(trip_id)]
     return body
+
+
+def event_output(event: VehicleEvent) -> dict:
+    return _event_body(provider_id(), *(getattr(event, name) for name in _EVENT_FIELDS))
 
 
 def _telemetry_output(event: VehicleEvent) -> dict:
@@ -146,7 +166,11 @@ def mds_hour_state(*, start: dt.datetime) -> HourState:
 
 
 def mds_events_between(*, start: dt.datetime, end: dt.datetime) -> list[dict]:
-    return [event_output(event) for event in vehicle_events_between(start=start, end=end).iterator(2000)]
+    """Read as tuples, not model instances: an hour holds thousands of events, and building an instance per
+    row was most of the answer's CPU (BENCHMARKS.md, S8)."""
+    provider = provider_id()
+    rows = vehicle_events_between(start=start, end=end).values_list(*_EVENT_FIELDS).iterator(2000)
+    return [_event_body(provider, *row) for row in rows]
 
 
 def _distance_m(start: dict, end: dict) -> int:

@@ -55,6 +55,10 @@ class Rental(models.Model):
         indexes = [
             # History: a rider's rentals newest first (keyset on started_at, id).
             models.Index(fields=["user_id", "-started_at", "-id"], name="rental_rider_history_idx"),
+            # MDS trips: the finished rentals that ended in an hour (a range on the trip's end time).
+            models.Index(
+                fields=["ended_at"], name="rental_finished_end_idx", condition=models.Q(status="finished")
+            ),
             # Reconciliation: finished rentals still waiting for an invoice.
             models.Index(
                 fields=["ended_at"],

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "core",
     "riders",
+    "agencies",
     "outbox",
     "idempotency",
     "fleet",
@@ -189,6 +190,10 @@ CONTRACTS_DIR = Path(env("CONTRACTS_DIR", str(BASE_DIR.parent.parent / "contract
 # how long after its end an hour with unbilled trips is held back (202) before it is served anyway.
 MDS_PROVIDER_ID = env("MDS_PROVIDER_ID", "9ee69a69-91ba-5999-949d-a1a03f9c4c3b")
 MDS_HOUR_CLOSE_SECONDS = float(env("MDS_HOUR_CLOSE_SECONDS", "900"))
+# Rate limit per agency client (the token's `sub`, so all of a client's tokens share it), counted in the
+# database by every web process: requests per second and how many more a burst may have; 0 = no limit.
+MDS_RATE_PER_SECOND = float(env("MDS_RATE_PER_SECOND", "10"))
+MDS_RATE_BURST = env_int("MDS_RATE_BURST", 50)
 # The official MDS 2.0 OpenAPI description (an unmodified copy), which the MDS endpoints are tested against.
 MDS_OPENAPI_DIR = Path(env("MDS_OPENAPI_DIR", str(CONTRACTS_DIR / "mds-openapi")))
 

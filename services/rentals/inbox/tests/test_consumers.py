@@ -5,6 +5,8 @@ import threading
 import uuid
 
 import pytest
+from agencies.models import RevokedAgencyClient
+from agencies.selectors import agency_client_is_revoked
 from django.db import connection
 from django.utils import timezone
 from fleet.models import Bike
@@ -15,7 +17,13 @@ from wallets.models import LedgerEntry, Wallet
 
 from inbox.consumers import Outcome, handle_batch, handle_message
 
-CONSUMED = ["invoice.issued", "billing.reconciliation_requested", "user.deactivated", "user.reactivated"]
+CONSUMED = [
+    "invoice.issued",
+    "billing.reconciliation_requested",
+    "user.deactivated",
+    "user.reactivated",
+    "agency_client.revoked",
+]
 PRODUCED_ELSEWHERE = ["rental.started", "rental.finished", "user.registered", "reservation.created"]
 
 
@@ -297,7 +305,8 @@ def test_each_event_type_is_accepted_only_from_its_producers_broker_user(
     contract_examples, finished_rental_for
 ):
     producers = {"invoice.issued": "billing", "billing.reconciliation_requested": "billing",
-                 "user.deactivated": "auth", "user.reactivated": "auth"}  # fmt: skip
+                 "user.deactivated": "auth", "user.reactivated": "auth",
+                 "agency_client.revoked": "auth"}  # fmt: skip
     for event_type, producer in producers.items():
         _, message = contract_examples(event_type)[0]
         for user_id in {"auth", "rentals", "billing", "velo", "guest", None} - {producer}:
@@ -306,6 +315,7 @@ def test_each_event_type_is_accepted_only_from_its_producers_broker_user(
                 user_id,
             )
     assert not LedgerEntry.objects.exists() and not Rider.objects.exists()
+    assert not RevokedAgencyClient.objects.exists()
     assert not OutboxEvent.objects.exists()  # the forged reconciliation request re-emitted nothing
     _, invoice = contract_examples("invoice.issued")[0]
     finished_rental_for(
@@ -315,6 +325,21 @@ def test_each_event_type_is_accepted_only_from_its_producers_broker_user(
     _, deactivated = contract_examples("user.deactivated")[0]
     assert handle_message(_encode(deactivated), user_id="auth") is Outcome.ACK
     assert LedgerEntry.objects.count() == 1 and Rider.objects.get().is_deactivated
+
+
+@pytest.mark.django_db
+def test_agency_client_revoked_is_kept_once(contract_examples):
+    _, revoked = contract_examples("agency_client.revoked")[0]
+    client_id = uuid.UUID(revoked["data"]["client_id"])
+    assert agency_client_is_revoked(client_id=client_id) is False
+    assert handle_message(_encode(revoked), user_id="auth") is Outcome.ACK
+    redelivered = copy.deepcopy(revoked)
+    redelivered["data"]["revoked_at"] = "2026-12-05T00:00:00Z"
+    assert handle_message(_encode(redelivered), user_id="auth") is Outcome.ACK
+    kept = RevokedAgencyClient.objects.get()
+    assert (kept.client_id, kept.revoked_at) == (client_id, dt.datetime(2026, 12, 4, 21, 50, tzinfo=dt.UTC))
+    assert agency_client_is_revoked(client_id=client_id) is True
+    assert agency_client_is_revoked(client_id=uuid.uuid4()) is False
 
 
 @pytest.mark.django_db

@@ -19,7 +19,8 @@ def _consume(stop: StopFlag) -> None:
 
 class Command(BaseCommand):
     help = (
-        "Consume rentals.inbox (invoice.issued, reconciliation, user.deactivated/reactivated) until SIGTERM."
+        "Consume rentals.inbox (invoice.issued, reconciliation, user.deactivated/reactivated, "
+        "agency_client.revoked) until SIGTERM."
     )
 
     def add_arguments(self, parser):

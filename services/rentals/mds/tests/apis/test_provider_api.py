@@ -254,3 +254,10 @@ def test_every_provider_path_served_here_is_in_the_official_description():
         "/reports/{filename}",
     }
     assert served <= provider_paths()
+
+
+def test_telemetry_is_not_offered(agency):
+    # Bikes report no position track (services/rentals/README.md): the path is in provider.yaml, not served.
+    response = agency.get("/mds/telemetry", {"telemetry_time": "2020-01-01T00"})
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
