@@ -23,6 +23,14 @@ SHARED = {
     "core/notify.py": ("rentals", "auth"),  # NOTIFY after commit (no database-wide lock in a write)
     "core/postgresql/base.py": ("rentals", "auth"),  # the PostgreSQL backend tweak
     "core/serializers.py": ("rentals", "auth"),
+    "core/amqp.py": ("rentals", "auth"),  # connection parameters, batch publisher confirms
+    "core/listener.py": ("rentals", "auth"),  # LISTEN on a connection of its own
+    "outbox/apps.py": ("rentals", "auth"),  # one outbox design: table, emit, relay, commands
+    "outbox/models.py": ("rentals", "auth"),
+    "outbox/services.py": ("rentals", "auth"),
+    "outbox/relay.py": ("rentals", "auth"),
+    "outbox/management/commands/outbox_relay.py": ("rentals", "auth"),
+    "outbox/management/commands/prune_outbox.py": ("rentals", "auth"),
     "core/problems.py": ("rentals", "notifier"),  # problem+json responses
     "core/exception_handlers.py": ("rentals", "notifier"),  # every error as problem+json
     "core/error_views.py": ("rentals", "notifier"),
@@ -30,7 +38,7 @@ SHARED = {
     "core/middleware.py": ("rentals", "notifier"),
     "core/logging.py": ("rentals", "notifier"),  # JSON log lines
     "core/probes.py": ("rentals", "notifier"),  # /healthz, /readyz before host validation
-    "core/contracts.py": ("rentals", "notifier"),  # contract validation
+    "core/contracts.py": ("rentals", "notifier", "auth"),  # contract validation
     "core/jwt_keys.py": ("rentals", "notifier"),  # RS256 public keys of auth
 }
 

@@ -210,15 +210,27 @@ ADMIN_UI_ENABLED = env_bool("ADMIN_UI_ENABLED", False)
 
 # --- events ----------------------------------------------------------------------------------------
 AMQP_URL = env_str("AMQP_URL", "amqp://guest:guest@127.0.0.1:5673/%2F")
-AUTH_EVENTS_EXCHANGE = "auth.events"
+# The outbox (outbox/, the same files in auth and rentals): this service's name in envelopes and as AMQP
+# app_id, the exchange its events go to, the events that must reach a queue (none here), and the relay's
+# batch, fallback poll and linger after a NOTIFY. OUTBOX_BATCH_SIZE and OUTBOX_POLL_INTERVAL_SECONDS are the
+# former names of the relay settings, still read (when the new name is unset) for one release.
 EVENT_PRODUCER = "auth"
-OUTBOX_POLL_INTERVAL_SECONDS = float(env_str("OUTBOX_POLL_INTERVAL_SECONDS", "0.5"))
-OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 100)
+OUTBOX_EXCHANGE = "auth.events"
+OUTBOX_MANDATORY_EVENTS = frozenset()
+OUTBOX_RELAY_BATCH_SIZE = env_int("OUTBOX_RELAY_BATCH_SIZE", env_int("OUTBOX_BATCH_SIZE", 100))
+OUTBOX_RELAY_POLL_SECONDS = float(
+    env_str("OUTBOX_RELAY_POLL_SECONDS", env_str("OUTBOX_POLL_INTERVAL_SECONDS", "0.5"))
+)
+OUTBOX_RELAY_COALESCE_SECONDS = float(env_str("OUTBOX_RELAY_COALESCE_SECONDS", "0.05"))
+# Check every emitted event against its JSON Schema in contracts/ before writing it (core.contracts; off in
+# production.py: the unit tests emit every event type through the real services and validate it).
+OUTBOX_VALIDATE_ON_EMIT = env_bool("OUTBOX_VALIDATE_ON_EMIT", True)
 # Retention: published outbox rows older than this are deleted in batches by the relay (every
 # RETENTION_PRUNE_INTERVAL_SECONDS) and by `manage.py prune_outbox`; unpublished rows are never deleted.
 OUTBOX_RETENTION_HOURS = float(env_str("OUTBOX_RETENTION_HOURS", "168"))
 RETENTION_PRUNE_INTERVAL_SECONDS = float(env_str("RETENTION_PRUNE_INTERVAL_SECONDS", "300"))
 RETENTION_PRUNE_BATCH_SIZE = env_int("RETENTION_PRUNE_BATCH_SIZE", 1000)
+OUTBOX_RELAY_EXTRA_PRUNERS: dict[str, tuple[str, str]] = {}  # nothing besides the outbox
 CONTRACTS_DIR = env_str("CONTRACTS_DIR", str(REPO_DIR / "contracts"))
 
 # --- logging ---------------------------------------------------------------------------------------

@@ -175,10 +175,14 @@ AMQP_PRODUCER_USERS = {"auth": "auth", "rentals": "rentals", "billing": "billing
     producer.strip(): user.strip()
     for producer, _, user in (item.partition("=") for item in env_list("AMQP_PRODUCER_USERS"))
 }
-RENTALS_EXCHANGE = "rentals.events"
+# The outbox (outbox/, the same files in auth and rentals): this service's name in envelopes and as AMQP
+# app_id, the exchange its events go to, the events that must reach a queue (a broker return retries them
+# later), and the relay's batch, fallback poll and linger after a NOTIFY (one pass for a busy moment).
+EVENT_PRODUCER = "rentals"
+OUTBOX_EXCHANGE = "rentals.events"
+OUTBOX_MANDATORY_EVENTS = frozenset({"rental.finished"})
 OUTBOX_RELAY_BATCH_SIZE = env_int("OUTBOX_RELAY_BATCH_SIZE", 100)
 OUTBOX_RELAY_POLL_SECONDS = float(env("OUTBOX_RELAY_POLL_SECONDS", "0.5"))
-# After a NOTIFY wakes it, the relay waits this long so one pass publishes what a busy moment committed.
 OUTBOX_RELAY_COALESCE_SECONDS = float(env("OUTBOX_RELAY_COALESCE_SECONDS", "0.05"))
 # Check every emitted event against its JSON Schema in contracts/ before writing it (on here, in dev and
 # tests; production.py turns it off: the unit tests emit every event type through the real services
@@ -251,6 +255,11 @@ OUTBOX_RETENTION_HOURS = env_positive_float("OUTBOX_RETENTION_HOURS", 168)
 IDEMPOTENCY_RETENTION_HOURS = env_positive_float("IDEMPOTENCY_RETENTION_HOURS", 24)
 RETENTION_PRUNE_INTERVAL_SECONDS = env_positive_float("RETENTION_PRUNE_INTERVAL_SECONDS", 300)
 RETENTION_PRUNE_BATCH_SIZE = env_int("RETENTION_PRUNE_BATCH_SIZE", 1000)
+# What else the outbox relay prunes: name -> (a service `prune(*, older_than, batch_size) -> int`, the
+# setting holding its retention in hours).
+OUTBOX_RELAY_EXTRA_PRUNERS = {
+    "idempotency_records": ("idempotency.services.idempotency_records_prune", "IDEMPOTENCY_RETENTION_HOURS")
+}
 
 LOG_LEVEL = (env("LOG_LEVEL", "INFO") or "INFO").upper()
 LOGGING = {
