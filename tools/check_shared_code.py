@@ -39,6 +39,7 @@ SHARED = {
     "core/logging.py": ("rentals", "notifier"),  # JSON log lines
     "core/probes.py": ("rentals", "notifier"),  # /healthz, /readyz before host validation
     "core/contracts.py": ("rentals", "notifier", "auth"),  # contract validation
+    "core/readiness.py": ("rentals", "notifier", "auth"),  # what /readyz checks (database, broker login)
     "core/jwt_keys.py": ("rentals", "notifier"),  # RS256 public keys of auth
 }
 

@@ -25,7 +25,7 @@ _SLUGS: dict[type[drf.APIException], tuple[str, str]] = {
     drf.MethodNotAllowed: ("method-not-allowed", ""),
     drf.NotAcceptable: ("not-acceptable", ""),
     drf.UnsupportedMediaType: ("unsupported-media-type", ""),
-    drf.ParseError: ("parse-error", ""),
+    drf.ParseError: ("malformed-request", ""),
     drf.Throttled: ("rate-limited", ""),
 }
 

@@ -2,16 +2,11 @@
 reports in its details which channels are on (Telegram is off without TELEGRAM_BOT_TOKEN; that is not a
 failure)."""
 
-import logging
-
-import pika
 from django.conf import settings
-from django.db import connection
 from django.http import JsonResponse
 
 from core.problems import problem_response
-
-logger = logging.getLogger(__name__)
+from core.readiness import readiness_checks
 
 
 def require_GET(view):
@@ -38,30 +33,6 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-def _database_ok() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
-    except Exception:
-        logger.warning("readyz: database unreachable", exc_info=True)
-        return False
-
-
-def _broker_ok() -> bool:
-    params = pika.URLParameters(settings.AMQP_URL)
-    params.socket_timeout = 2
-    params.blocked_connection_timeout = 2
-    params.connection_attempts = 1
-    params.stack_timeout = 3
-    try:
-        pika.BlockingConnection(params).close()
-        return True
-    except Exception:
-        logger.warning("readyz: broker unreachable", exc_info=True)
-        return False
-
-
 def channel_details() -> dict[str, str]:
     telegram = "on" if settings.TELEGRAM_BOT_TOKEN else "off: TELEGRAM_BOT_TOKEN is not set"
     return {"email": "on", "telegram": telegram}
@@ -69,7 +40,7 @@ def channel_details() -> dict[str, str]:
 
 @require_GET
 def readyz(request):
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    checks = readiness_checks()
     ready = all(checks.values())
     body = {
         "status": "ok" if ready else "unavailable",

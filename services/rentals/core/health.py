@@ -1,15 +1,9 @@
 """Probes: /healthz is alive (no I/O); /readyz checks PostgreSQL and RabbitMQ (503 when either fails)."""
 
-import logging
-
-import pika
-from django.conf import settings
-from django.db import connection
 from django.http import JsonResponse
 
 from core.problems import problem_response
-
-logger = logging.getLogger(__name__)
+from core.readiness import readiness_checks
 
 
 def require_GET(view):
@@ -36,33 +30,9 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-def _database_ok() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
-    except Exception:
-        logger.warning("readyz: database unreachable", exc_info=True)
-        return False
-
-
-def _broker_ok() -> bool:
-    params = pika.URLParameters(settings.AMQP_URL)
-    params.socket_timeout = 2
-    params.blocked_connection_timeout = 2
-    params.connection_attempts = 1
-    params.stack_timeout = 3
-    try:
-        pika.BlockingConnection(params).close()
-        return True
-    except Exception:
-        logger.warning("readyz: broker unreachable", exc_info=True)
-        return False
-
-
 @require_GET
 def readyz(request):
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    checks = readiness_checks()
     ready = all(checks.values())
     body = {
         "status": "ok" if ready else "unavailable",
