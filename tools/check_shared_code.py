@@ -34,9 +34,9 @@ SHARED = {
     "core/problems.py": ("rentals", "notifier"),  # problem+json responses
     "core/exception_handlers.py": ("rentals", "notifier"),  # every error as problem+json
     "core/error_views.py": ("rentals", "notifier"),
-    "core/request_id.py": ("rentals", "notifier"),
-    "core/middleware.py": ("rentals", "notifier"),
-    "core/logging.py": ("rentals", "notifier"),  # JSON log lines
+    "core/request_id.py": ("rentals", "notifier", "auth"),
+    "core/middleware.py": ("rentals", "notifier", "auth"),
+    "core/logging.py": ("rentals", "notifier", "auth"),  # JSON log lines
     "core/probes.py": ("rentals", "notifier"),  # /healthz, /readyz before host validation
     "core/contracts.py": ("rentals", "notifier", "auth"),  # contract validation
     "core/readiness.py": ("rentals", "notifier", "auth"),  # what /readyz checks (database, broker login)

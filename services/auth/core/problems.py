@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 
 from core.exceptions import PROBLEM_BASE
-from core.middleware import get_request_id
+from core.request_id import get_request_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 

@@ -19,7 +19,7 @@ WHITENOISE_MANIFEST_STRICT = False
 # (TRUSTED_PROXIES) and otherwise sets its own scheme, so the header cannot be chosen by a client.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Session and CSRF cookies (the Django admin only) are marked Secure on every https request
-# (core.middleware.SecureCookiesMiddleware); set these to true to mark them Secure on plain http too.
+# (core.cookies.SecureCookiesMiddleware); set these to true to mark them Secure on plain http too.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
 SESSION_COOKIE_HTTPONLY = True
