@@ -1,10 +1,10 @@
 """Production (also used by the local stack): DEBUG off, secret key required, Argon2 hashing."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.env import env_bool, env_int, env_str
+from config.settings.env import env_bool, env_int, env_required
 
 DEBUG = False
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+SECRET_KEY = env_required("DJANGO_SECRET_KEY")
 PASSWORD_HASHERS = [
     "accounts.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -1,44 +1,19 @@
 """Settings shared by every environment; every difference is an environment variable."""
 
-import os
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+
+from config.settings.env import (
+    env,
+    env_bool,
+    env_int,
+    env_list,
+    env_nonnegative_float,
+    env_positive_float,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-
-def env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return default if value is None or value == "" else value
-
-
-def env_int(name: str, default: int) -> int:
-    raw = env(name)
-    return default if raw is None else int(raw)
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = env(name)
-    if raw is None:
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
-
-
-def env_required(name: str) -> str:
-    value = env(name)
-    if value is None:
-        raise ImproperlyConfigured(f"environment variable {name} is required")
-    return value
 
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-dev-only-key")
@@ -208,26 +183,6 @@ INVOICES_BUCKET = env("INVOICES_BUCKET", "invoices")
 INVOICE_URL_TTL_SECONDS = env_int("INVOICE_URL_TTL_SECONDS", 300)
 
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8080")
-
-
-def _env_float(name: str, default: float, *, allow_zero: bool) -> float:
-    raw = env(name)
-    try:
-        value = default if raw is None else float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}")
-    if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise ImproperlyConfigured(f"{name} must be {kind} number, got {raw!r}")
-    return value
-
-
-def env_positive_float(name: str, default: float) -> float:
-    return _env_float(name, default, allow_zero=False)
-
-
-def env_nonnegative_float(name: str, default: float) -> float:
-    return _env_float(name, default, allow_zero=True)
 
 
 # Fractional minutes are allowed (e.g. 0.05 = 3 s) so a test stack can watch real expiry quickly.
