@@ -31,9 +31,9 @@ SHARED = {
     "outbox/relay.py": ("rentals", "auth"),
     "outbox/management/commands/outbox_relay.py": ("rentals", "auth"),
     "outbox/management/commands/prune_outbox.py": ("rentals", "auth"),
-    "core/problems.py": ("rentals", "notifier"),  # problem+json responses
-    "core/exception_handlers.py": ("rentals", "notifier"),  # every error as problem+json
-    "core/error_views.py": ("rentals", "notifier"),
+    "core/problems.py": ("rentals", "notifier", "auth"),  # problem+json responses
+    "core/exception_handlers.py": ("rentals", "notifier", "auth"),  # every error as problem+json
+    "core/error_views.py": ("rentals", "notifier", "auth"),
     "core/request_id.py": ("rentals", "notifier", "auth"),
     "core/middleware.py": ("rentals", "notifier", "auth"),
     "core/logging.py": ("rentals", "notifier", "auth"),  # JSON log lines
