@@ -1,9 +1,11 @@
-"""Probes: /healthz is alive (no I/O); /readyz checks PostgreSQL and RabbitMQ (503 when either fails) and
-reports in its details which channels are on (Telegram is off without TELEGRAM_BOT_TOKEN; that is not a
-failure)."""
+"""Probes: /healthz is alive (no I/O); /readyz checks PostgreSQL and RabbitMQ (503 when either fails).
+
+The same file in rentals and the notifier (tools/check_shared_code.py). READYZ_DETAILS (an optional setting)
+names a function whose dict /readyz reports as `details` (the notifier: which channels are on)."""
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.module_loading import import_string
 
 from core.problems import problem_response
 from core.readiness import readiness_checks
@@ -33,11 +35,6 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-def channel_details() -> dict[str, str]:
-    telegram = "on" if settings.TELEGRAM_BOT_TOKEN else "off: TELEGRAM_BOT_TOKEN is not set"
-    return {"email": "on", "telegram": telegram}
-
-
 @require_GET
 def readyz(request):
     checks = readiness_checks()
@@ -45,6 +42,7 @@ def readyz(request):
     body = {
         "status": "ok" if ready else "unavailable",
         "checks": {k: "ok" if v else "fail" for k, v in checks.items()},
-        "details": {"channels": channel_details()},
     }
+    if details := getattr(settings, "READYZ_DETAILS", None):
+        body["details"] = import_string(details)()
     return JsonResponse(body, status=200 if ready else 503)

@@ -1,6 +1,11 @@
-"""Probes: /healthz is alive (no I/O); /readyz checks PostgreSQL and RabbitMQ (503 when either fails)."""
+"""Probes: /healthz is alive (no I/O); /readyz checks PostgreSQL and RabbitMQ (503 when either fails).
 
+The same file in rentals and the notifier (tools/check_shared_code.py). READYZ_DETAILS (an optional setting)
+names a function whose dict /readyz reports as `details` (the notifier: which channels are on)."""
+
+from django.conf import settings
 from django.http import JsonResponse
+from django.utils.module_loading import import_string
 
 from core.problems import problem_response
 from core.readiness import readiness_checks
@@ -38,4 +43,6 @@ def readyz(request):
         "status": "ok" if ready else "unavailable",
         "checks": {k: "ok" if v else "fail" for k, v in checks.items()},
     }
+    if details := getattr(settings, "READYZ_DETAILS", None):
+        body["details"] = import_string(details)()
     return JsonResponse(body, status=200 if ready else 503)

@@ -113,6 +113,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_FROM = env("EMAIL_FROM", "Velo <no-reply@velo.example>")
 EMAIL_TIMEOUT_SECONDS = env_nonnegative_float("EMAIL_TIMEOUT_SECONDS", 10)
 TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN")
+# /readyz reports which channels are on (core/health.py, the same file as rentals').
+READYZ_DETAILS = "notifications.selectors.readiness_details"
 TELEGRAM_API_BASE_URL = (env("TELEGRAM_API_BASE_URL", "https://api.telegram.org") or "").rstrip("/")
 TELEGRAM_WEBHOOK_SECRET = env("TELEGRAM_WEBHOOK_SECRET")
 # Optional: the bot's username for deep links; asked from Telegram (getMe) when unset.
