@@ -43,6 +43,7 @@ SHARED = {
     "core/contracts.py": ("rentals", "notifier", "auth"),  # contract validation
     "core/readiness.py": ("rentals", "notifier", "auth"),  # what /readyz checks (database, broker login)
     "core/jwt_keys.py": ("rentals", "notifier"),  # RS256 public keys of auth
+    "core/authentication.py": ("rentals", "notifier"),  # stateless JWT verification
     "config/settings/env.py": ("rentals", "notifier", "auth"),  # typed environment readers
 }
 

@@ -139,6 +139,8 @@ JWT_PUBLIC_KEYS_DIR = env("JWT_PUBLIC_KEYS_DIR") or env("JWT_KEYS_DIR")
 JWT_ISSUER = env("JWT_ISSUER", "velo-auth")
 JWT_AUDIENCE = env("JWT_AUDIENCE", "velo")
 JWT_LEEWAY_SECONDS = env_int("JWT_LEEWAY_SECONDS", 5)
+# core/authentication.py (the same file as the notifier's) refuses the tokens of riders deactivated here.
+JWT_DEACTIVATED_CHECK = "riders.selectors.rider_is_deactivated"
 
 # --- Messaging ---
 AMQP_URL = env("AMQP_URL", "amqp://guest:guest@127.0.0.1:5673/%2F")
