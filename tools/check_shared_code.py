@@ -19,7 +19,7 @@ from pathlib import Path
 SERVICES = Path(__file__).resolve().parent.parent / "services"
 
 # file (relative to a service's directory) -> the services that keep an identical copy; the first one is
-# where --fix copies from.
+# where --fix copies from. "service:path" names a copy kept under another path in that service.
 SHARED = {
     "core/notify.py": ("rentals", "auth"),  # NOTIFY after commit (no database-wide lock in a write)
     "core/postgresql/base.py": ("rentals", "auth"),  # the PostgreSQL backend tweak
@@ -40,7 +40,7 @@ SHARED = {
     "core/logging.py": ("rentals", "notifier", "auth"),  # JSON log lines
     "core/probes.py": ("rentals", "notifier"),  # /healthz, /readyz before host validation
     "core/health.py": ("rentals", "notifier"),  # the probe views
-    "core/contracts.py": ("rentals", "notifier", "auth"),  # contract validation
+    "core/contracts.py": ("rentals", "notifier", "auth", "billing-worker:billing/contracts.py"),  # contracts
     "core/readiness.py": ("rentals", "notifier", "auth"),  # what /readyz checks (database, broker login)
     "core/jwt_keys.py": ("rentals", "notifier"),  # RS256 public keys of auth
     "core/authentication.py": ("rentals", "notifier"),  # stateless JWT verification
@@ -48,12 +48,17 @@ SHARED = {
 }
 
 
+def _path(service: str, name: str) -> Path:
+    service, _, other_name = service.partition(":")
+    return SERVICES / service / (other_name or name)
+
+
 def drifted() -> list[tuple[Path, Path]]:
     pairs = []
     for name, services in SHARED.items():
-        first = SERVICES / services[0] / name
+        first = _path(services[0], name)
         for other in services[1:]:
-            copy = SERVICES / other / name
+            copy = _path(other, name)
             if not copy.exists() or not filecmp.cmp(first, copy, shallow=False):
                 pairs.append((first, copy))
     return pairs

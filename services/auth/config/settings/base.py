@@ -231,7 +231,6 @@ OUTBOX_RETENTION_HOURS = float(env("OUTBOX_RETENTION_HOURS", "168"))
 RETENTION_PRUNE_INTERVAL_SECONDS = float(env("RETENTION_PRUNE_INTERVAL_SECONDS", "300"))
 RETENTION_PRUNE_BATCH_SIZE = env_int("RETENTION_PRUNE_BATCH_SIZE", 1000)
 OUTBOX_RELAY_EXTRA_PRUNERS: dict[str, tuple[str, str]] = {}  # nothing besides the outbox
-CONTRACTS_DIR = env("CONTRACTS_DIR", str(REPO_DIR / "contracts"))
 
 # --- logging ---------------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()

@@ -99,7 +99,6 @@ AMQP_PRODUCER_USERS = {"auth": "auth", "rentals": "rentals", "billing": "billing
 }
 # Tests only: suffixes the notifier's own exchanges and queues so a test never shares them with a stack.
 NOTIFIER_AMQP_NAMESPACE = env("NOTIFIER_AMQP_NAMESPACE", "")
-CONTRACTS_DIR = Path(env("CONTRACTS_DIR", str(BASE_DIR.parent.parent / "contracts")))
 NOTIFIER_PREFETCH = env_int("NOTIFIER_PREFETCH", 32)
 # How often the dispatcher looks for due messages (reminders, retries of lost hand-overs).
 NOTIFIER_DISPATCH_POLL_SECONDS = env_nonnegative_float("NOTIFIER_DISPATCH_POLL_SECONDS", 0.5)

@@ -165,6 +165,7 @@ OUTBOX_RELAY_COALESCE_SECONDS = float(env("OUTBOX_RELAY_COALESCE_SECONDS", "0.05
 # tests; production.py turns it off: the unit tests emit every event type through the real services
 # and validate it, and the check cost ~0.5 ms of CPU per rent or finish).
 OUTBOX_VALIDATE_ON_EMIT = env_bool("OUTBOX_VALIDATE_ON_EMIT", True)
+# Event contracts are read by core/contracts.py (from the same variable); this is for the MDS description.
 CONTRACTS_DIR = Path(env("CONTRACTS_DIR", str(BASE_DIR.parent.parent / "contracts")))
 # MDS Provider API (`/mds/`): this operator's provider id (agencies' tokens carry it as `provider_id`) and
 # how long after its end an hour with unbilled trips is held back (202) before it is served anyway.
