@@ -22,7 +22,7 @@ SERVICES = Path(__file__).resolve().parent.parent / "services"
 # where --fix copies from. "service:path" names a copy kept under another path in that service.
 SHARED = {
     "core/notify.py": ("rentals", "auth"),  # NOTIFY after commit (no database-wide lock in a write)
-    "core/postgresql/base.py": ("rentals", "auth"),  # the PostgreSQL backend tweak
+    "core/postgresql/base.py": ("rentals", "auth", "notifier"),  # the PostgreSQL backend tweak
     "core/serializers.py": ("rentals", "auth"),
     "core/amqp.py": ("rentals", "auth"),  # connection parameters, batch publisher confirms
     "core/listener.py": ("rentals", "auth"),  # LISTEN on a connection of its own

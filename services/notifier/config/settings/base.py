@@ -42,6 +42,8 @@ TEMPLATES = [
     }
 ]
 
+# Persistent connections, health-checked by polling the idle socket (core.postgresql, the same backend as
+# auth's and rentals'): a connection the server closed is replaced instead of failing a request.
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", "postgres://notifier:notifier@127.0.0.1:5433/notifier"),
@@ -49,6 +51,7 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+DATABASES["default"]["ENGINE"] = "core.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
