@@ -1,7 +1,5 @@
 """Shared fixtures: generated RSA keys, users, authenticated clients, contract validation."""
 
-import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +8,6 @@ import pytest
 from accounts.models import User
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 SIGNING_KID = "test-main"
@@ -117,24 +114,9 @@ def client_for(login) -> Callable[[User], APIClient]:
     return build
 
 
-def _contracts_dir() -> Path:
-    return Path(os.environ.get("CONTRACTS_DIR") or django_settings.CONTRACTS_DIR)
-
-
 @pytest.fixture(scope="session")
 def contract_validate() -> Callable[[dict[str, Any]], None]:
-    """Validate an event envelope against contracts/events/<event_type>.v1.schema.json (with formats)."""
-    import jsonschema
+    """Validate an event envelope against its contract in CONTRACTS_DIR (core.contracts, with formats)."""
+    from core.contracts import validate_event
 
-    cache: dict[str, Any] = {}
-
-    def validate(envelope: dict[str, Any]) -> None:
-        event_type = envelope["event_type"]
-        if event_type not in cache:
-            schema = json.loads((_contracts_dir() / "events" / f"{event_type}.v1.schema.json").read_text())
-            cache[event_type] = jsonschema.Draft202012Validator(
-                schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-            )
-        cache[event_type].validate(envelope)
-
-    return validate
+    return validate_event

@@ -5,7 +5,7 @@ from typing import Any
 
 from core.client_ip import client_ip_get
 from core.exceptions import RateLimited
-from core.problems import problem_json_response
+from core.problems import problem_response
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import HttpRequest, HttpResponse
@@ -34,7 +34,7 @@ class VeloAdminSite(AdminSite):
         try:
             return super().login(request, extra_context)
         except RateLimited as exc:
-            return problem_json_response(
+            return problem_response(
                 request=request,
                 status=exc.status,
                 slug=exc.slug,

@@ -11,7 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from outbox.services import outbox_event_record, rfc3339
+from outbox.services import outbox_emit, rfc3339
 from tokens.services import (
     REVOKED_DISABLED,
     REVOKED_PASSWORD,
@@ -85,7 +85,7 @@ def user_register(*, name: str, email: str, password: str, client_ip: str) -> Us
     try:
         with transaction.atomic():
             user.save(force_insert=True)
-            outbox_event_record(
+            outbox_emit(
                 event_type=EVENT_USER_REGISTERED,
                 occurred_at=user.date_joined,
                 data={
@@ -183,7 +183,7 @@ def user_password_reset_confirm(*, token: str, new_password: str) -> User:
             fields += ["email_verified", "email_verified_at"]
         user.save(update_fields=fields)
         refresh_families_revoke(user=user, reason=REVOKED_PASSWORD_RESET)
-        outbox_event_record(
+        outbox_emit(
             event_type=EVENT_USER_PASSWORD_RESET,
             occurred_at=now,
             data={"user_id": str(user.id), "reset_at": rfc3339(now)},
@@ -244,14 +244,14 @@ def user_set_active(*, user_id: uuid.UUID, is_active: bool, actor: User | None =
         user.deactivated_at = None if is_active else now
         user.save(update_fields=["is_active", "deactivated_at"])
         if is_active:
-            outbox_event_record(
+            outbox_emit(
                 event_type=EVENT_USER_REACTIVATED,
                 occurred_at=now,
                 data={"user_id": str(user.id), "reactivated_at": rfc3339(now)},
             )
         else:
             refresh_families_revoke(user=user, reason=REVOKED_DISABLED)
-            outbox_event_record(
+            outbox_emit(
                 event_type=EVENT_USER_DEACTIVATED,
                 occurred_at=now,
                 data={"user_id": str(user.id), "deactivated_at": rfc3339(now)},
@@ -279,7 +279,7 @@ def admin_ensure(*, email: str, password: str | None, name: str = "Administrator
     try:
         with transaction.atomic():
             user.save(force_insert=True)
-            outbox_event_record(
+            outbox_emit(
                 event_type=EVENT_USER_REGISTERED,
                 occurred_at=user.date_joined,
                 data={

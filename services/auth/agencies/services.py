@@ -17,7 +17,7 @@ from core.exceptions import Conflict, InvalidCredentials, NotFound
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from outbox.services import outbox_event_record, rfc3339
+from outbox.services import outbox_emit, rfc3339
 from tokens.jwt import token_backend
 
 from agencies.models import AgencyClient
@@ -64,7 +64,7 @@ def agency_client_revoke(*, client_id: uuid.UUID) -> AgencyClient:
         client.is_active = False
         client.revoked_at = timezone.now()
         client.save(update_fields=["is_active", "revoked_at"])
-        outbox_event_record(
+        outbox_emit(
             event_type=EVENT_AGENCY_CLIENT_REVOKED,
             occurred_at=client.revoked_at,
             data={

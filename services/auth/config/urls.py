@@ -25,7 +25,7 @@ urlpatterns = [
 if settings.ADMIN_UI_ENABLED:
     urlpatterns.append(path("api/auth/admin/", admin.site.urls))
 
-handler400 = "core.exception_handlers.handler400"
-handler403 = "core.exception_handlers.handler403"
-handler404 = "core.exception_handlers.handler404"
-handler500 = "core.exception_handlers.handler500"
+handler400 = "core.error_views.bad_request"
+handler403 = "core.error_views.permission_denied"
+handler404 = "core.error_views.not_found"
+handler500 = "core.error_views.server_error"

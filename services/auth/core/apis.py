@@ -1,5 +1,3 @@
-import logging
-
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -8,10 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import ServiceUnavailable
-from core.health import broker_check, database_check
 from core.openapi import problem_responses
-
-logger = logging.getLogger(__name__)
+from core.readiness import readiness_checks
 
 _Status = inline_serializer("HealthStatus", fields={"status": serializers.CharField()})
 
@@ -46,14 +42,7 @@ class ReadyzApi(APIView):
         tags=["health"],
     )
     def get(self, request: Request) -> Response:
-        checks: dict[str, str] = {}
-        for name, check in (("database", database_check), ("broker", broker_check)):
-            try:
-                check()
-                checks[name] = "ok"
-            except Exception as exc:
-                logger.warning("readiness check failed", extra={"check": name, "error": str(exc)})
-                checks[name] = "unavailable"
+        checks = {name: "ok" if ok else "unavailable" for name, ok in readiness_checks().items()}
         failed = [name for name, state in checks.items() if state != "ok"]
         if failed:
             raise ServiceUnavailable(f"Unavailable: {', '.join(failed)}.")

@@ -1,4 +1,8 @@
-"""One exception handler: every error leaves the service as application/problem+json (RFC 9457)."""
+"""The one place where every error becomes application/problem+json (RFC 9457).
+
+The same file in every Django service (tools/check_shared_code.py). A service's own errors are
+`core.exceptions.ApplicationError`s: `status`, `slug`, `title`, `detail`, optional `errors`, and optionally
+`extensions` (extra members of the problem) and `headers` (e.g. Retry-After)."""
 
 import logging
 from typing import Any
@@ -6,31 +10,33 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions as drf
+from django.http import Http404
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
-from rest_framework_simplejwt.exceptions import AuthenticationFailed as JwtAuthenticationFailed
-from rest_framework_simplejwt.exceptions import InvalidToken
 
 from core.exceptions import ApplicationError
-from core.problems import PROBLEM_CONTENT_TYPE, problem_body, problem_json_response
+from core.problems import PROBLEM_CONTENT_TYPE, problem_body
 
 logger = logging.getLogger(__name__)
 
-_SLUGS: dict[type[drf.APIException], tuple[str, str]] = {
-    drf.NotAuthenticated: ("not-authenticated", "Authentication credentials were not provided."),
-    drf.PermissionDenied: ("forbidden", "You do not have permission to perform this action."),
-    drf.NotFound: ("not-found", "The resource does not exist."),
-    drf.MethodNotAllowed: ("method-not-allowed", ""),
-    drf.NotAcceptable: ("not-acceptable", ""),
-    drf.UnsupportedMediaType: ("unsupported-media-type", ""),
-    drf.ParseError: ("parse-error", ""),
-    drf.Throttled: ("rate-limited", ""),
-}
+_DRF_MAP: list[tuple[type[Exception], str, str]] = [
+    (exceptions.NotAuthenticated, "not-authenticated", "Authentication required"),
+    (exceptions.AuthenticationFailed, "token-invalid", "Invalid token"),
+    (exceptions.PermissionDenied, "forbidden", "Forbidden"),
+    (exceptions.NotFound, "not-found", "Not found"),
+    (exceptions.MethodNotAllowed, "method-not-allowed", "Method not allowed"),
+    (exceptions.NotAcceptable, "not-acceptable", "Not acceptable"),
+    (exceptions.UnsupportedMediaType, "unsupported-media-type", "Unsupported media type"),
+    (exceptions.ParseError, "malformed-request", "Malformed request"),
+    (exceptions.Throttled, "rate-limited", "Too many requests"),
+]
+# simplejwt's token errors carry a dict ({"detail", "code", "messages"}), not a sentence.
+_TOKEN_INVALID_DETAIL = "The access token is invalid, expired or revoked."
 
 
 def _field_errors(detail: Any) -> dict[str, list[str]]:
+    """{field: [message, ...]} as the schemas document it; nested errors become "key: message"."""
     if isinstance(detail, dict):
         return {str(field): _flatten(messages) for field, messages in detail.items()}
     return {"non_field_errors": _flatten(detail)}
@@ -38,111 +44,107 @@ def _field_errors(detail: Any) -> dict[str, list[str]]:
 
 def _flatten(messages: Any) -> list[str]:
     if isinstance(messages, list | tuple):
-        flat: list[str] = []
-        for message in messages:
-            flat.extend(_flatten(message))
-        return flat
+        return [message for item in messages for message in _flatten(item)]
     if isinstance(messages, dict):
-        return [f"{key}: {msg}" for key, value in messages.items() for msg in _flatten(value)]
+        return [f"{key}: {message}" for key, value in messages.items() for message in _flatten(value)]
     return [str(messages)]
 
 
-def _response(request: HttpRequest | None, status: int, slug: str, detail: str, **kwargs: Any) -> Response:
-    headers = kwargs.pop("headers", None) or {}
-    body = problem_body(request=request, status=status, slug=slug, detail=detail, **kwargs)
-    response = Response(body, status=status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
-    return response
+def _problem(
+    *,
+    instance: str,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: dict[str, Any] | None = None,
+    extensions: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = problem_body(
+        status=status, slug=slug, title=title, detail=detail, instance=instance, errors=errors
+    )
+    for name, value in (extensions or {}).items():
+        body.setdefault(name, value)
+    return Response(body, status=status, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
 
 
-def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+def problem_exception_handler(exc, context):
     request = context.get("request")
-    django_request = getattr(request, "_request", request)
+    instance = request.path if request is not None else ""
 
     if isinstance(exc, ApplicationError):
-        return _response(
-            django_request,
-            exc.status,
-            exc.slug,
-            exc.detail,
+        return _problem(
+            instance=instance,
+            status=exc.status,
+            slug=exc.slug,
             title=exc.title,
+            detail=exc.detail,
             errors=exc.errors,
-            headers=exc.headers,
+            extensions=getattr(exc, "extensions", None),
+            headers=getattr(exc, "headers", None),
         )
-    if isinstance(exc, DjangoValidationError):
-        exc = drf.ValidationError(as_serializer_error(exc))
-    if isinstance(exc, Http404):
-        exc = drf.NotFound()
-    if isinstance(exc, DjangoPermissionDenied):
-        exc = drf.PermissionDenied()
 
-    if isinstance(exc, drf.ValidationError):
-        return _response(
-            django_request,
-            400,
-            "validation-error",
-            "The request contains invalid fields.",
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, exceptions.ValidationError):
+        return _problem(
+            instance=instance,
+            status=400,
+            slug="validation-error",
             title="Validation error",
+            detail="The request body or parameters are invalid.",
             errors=_field_errors(exc.detail),
         )
-    if isinstance(exc, InvalidToken | JwtAuthenticationFailed | drf.AuthenticationFailed):
-        headers = {"WWW-Authenticate": 'Bearer realm="api"'}
-        detail = exc.detail  # simplejwt wraps it as {"detail": ..., "code": ...}
-        code = str(detail.get("code", "")) if isinstance(detail, dict) else getattr(detail, "code", None)
-        if code == "user_inactive":
-            return _response(
-                django_request, 401, "account-disabled", "This account has been disabled.", headers=headers
-            )
-        return _response(
-            django_request,
-            401,
-            "token-invalid",
-            "The access token is invalid, expired or revoked.",
-            title="Invalid token",
-            headers=headers,
-        )
-    if isinstance(exc, drf.APIException):
-        slug, default = next(
-            ((s, d) for cls, (s, d) in _SLUGS.items() if isinstance(exc, cls)), ("error", "")
-        )
+
+    if isinstance(exc, exceptions.APIException):
+        slug, title = "error", "Error"
+        for klass, candidate_slug, candidate_title in _DRF_MAP:
+            if isinstance(exc, klass):
+                slug, title = candidate_slug, candidate_title
+                break
         headers: dict[str, str] = {}
-        if isinstance(exc, drf.NotAuthenticated):
-            headers["WWW-Authenticate"] = 'Bearer realm="api"'
-        if isinstance(exc, drf.Throttled) and exc.wait is not None:
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None) is not None:
             headers["Retry-After"] = str(max(1, int(exc.wait)))
-        detail = exc.detail if isinstance(exc.detail, str) else default
-        return _response(django_request, exc.status_code, slug, str(detail or default), headers=headers)
+        status_code = exc.status_code
+        raw = exc.detail
+        code = str(raw.get("code", "")) if isinstance(raw, dict) else getattr(raw, "code", None)
+        if slug == "token-invalid" and code == "user_inactive":  # auth: the token of a disabled account
+            slug, title, detail = "account-disabled", "Account disabled", "This account has been disabled."
+        elif isinstance(raw, str):
+            detail = str(raw)
+        else:
+            detail = _TOKEN_INVALID_DETAIL if slug == "token-invalid" else str(raw)
+        if status_code == 403 and slug in ("not-authenticated", "token-invalid"):
+            slug, title = "forbidden", "Forbidden"
+        return _problem(
+            instance=instance, status=status_code, slug=slug, title=title, detail=detail, headers=headers
+        )
 
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is away (restart, failover): say so and when to retry instead of a 500.
-        logger.warning("Database unavailable", exc_info=exc)
-        return _response(
-            django_request,
-            503,
-            "service-unavailable",
-            "The database is not reachable right now; retry shortly.",
+        logger.warning("database unavailable", exc_info=exc, extra={"path": instance})
+        return _problem(
+            instance=instance,
+            status=503,
+            slug="service-unavailable",
             title="Service unavailable",
+            detail="The database is not reachable right now; retry shortly.",
             headers={"Retry-After": "5"},
         )
-    logger.exception("Unhandled error", exc_info=exc)
-    return _response(django_request, 500, "internal-error", "An unexpected error occurred.")
 
-
-# Django-level handlers (URL not found, errors outside DRF views) use the same shape.
-def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_json_response(request=request, status=400, slug="bad-request", detail="Bad request.")
-
-
-def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_json_response(request=request, status=403, slug="forbidden", detail="Forbidden.")
-
-
-def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_json_response(
-        request=request, status=404, slug="not-found", detail="No resource at this path."
-    )
-
-
-def handler500(request: HttpRequest) -> JsonResponse:
-    return problem_json_response(
-        request=request, status=500, slug="internal-error", detail="An unexpected error occurred."
+    logger.exception("unhandled error", extra={"path": instance})
+    return _problem(
+        instance=instance,
+        status=500,
+        slug="internal-error",
+        title="Internal server error",
+        detail="An unexpected error occurred.",
     )

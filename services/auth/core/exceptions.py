@@ -2,8 +2,6 @@
 
 from typing import Any
 
-PROBLEM_BASE = "https://velo.example/problems/"
-
 
 class ApplicationError(Exception):
     status: int = 400

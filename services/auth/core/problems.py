@@ -1,53 +1,45 @@
-"""Building RFC 9457 problem+json responses (shared by the DRF handler and Django's handlers)."""
+"""RFC 9457 problem documents, shared by the DRF handler and plain Django error views."""
 
-from http import HTTPStatus
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
-from core.exceptions import PROBLEM_BASE
-from core.middleware import get_request_id
+from core.request_id import get_request_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://velo.example/problems/"
 
 
 def problem_body(
     *,
-    request: HttpRequest | None,
     status: int,
     slug: str,
+    title: str,
     detail: str,
-    title: str | None = None,
-    errors: dict[str, list[str]] | None = None,
+    instance: str,
+    errors: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
-        "title": title or HTTPStatus(status).phrase,
+        "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.path if request is not None else None,
+        "instance": instance,
         "request_id": get_request_id(),
     }
-    if errors is not None:
+    if errors:
         body["errors"] = errors
     return body
 
 
-def problem_json_response(
+def problem_response(
     *,
-    request: HttpRequest | None,
+    request: HttpRequest,
     status: int,
     slug: str,
+    title: str,
     detail: str,
-    title: str | None = None,
-    errors: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JsonResponse:
-    response = JsonResponse(
-        problem_body(request=request, status=status, slug=slug, detail=detail, title=title, errors=errors),
-        status=status,
-        content_type=PROBLEM_CONTENT_TYPE,
-    )
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
+    body = problem_body(status=status, slug=slug, title=title, detail=detail, instance=request.path)
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE, headers=headers)

@@ -1,207 +1,240 @@
-"""Outbox relay: publish pending rows to the `auth.events` topic exchange with publisher confirms.
+"""Publishes outbox rows to RabbitMQ with publisher confirms; at-least-once, consumers are idempotent.
 
-Rows are claimed with SELECT … FOR UPDATE SKIP LOCKED (several relays may run) and marked published
-only after the broker confirmed them. Delivery is at-least-once; consumers dedupe on `event_id`.
-The relay waits for NOTIFY outbox_event (sent right after the commit of every transaction that recorded
-events, outbox.services) and polls every OUTBOX_POLL_INTERVAL_SECONDS as a fallback; between passes it
-deletes published rows older than OUTBOX_RETENTION_HOURS in small batches.
+The same file in auth and rentals (tools/check_shared_code.py); what differs is in settings: EVENT_PRODUCER
+(the AMQP app_id), OUTBOX_MANDATORY_EVENTS, OUTBOX_RELAY_EXTRA_PRUNERS. Each row names its exchange.
+
+The relay waits for NOTIFY outbox_event (sent right after the commit of every transaction that wrote outbox
+rows, outbox.services) and polls every OUTBOX_RELAY_POLL_SECONDS as a fallback, so a lost notification
+only delays. A pass locks up to OUTBOX_RELAY_BATCH_SIZE rows,
+publishes them all, then waits once for the broker's confirms and marks exactly the confirmed rows
+published (a crash between the confirm and the commit publishes them again). Between passes it also applies
+retention: published outbox rows (and the service's OUTBOX_RELAY_EXTRA_PRUNERS tables, e.g. rentals'
+Idempotency-Key records) past their windows are deleted in small batches.
 """
 
 import contextlib
+import datetime as dt
 import json
 import logging
-import signal
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pika
+from core.amqp import BatchConfirmChannel, StopFlag, amqp_user, connection_parameters
+from core.listener import NotificationListener
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.db import connection as db_connection
-from django.db.models import F
-from pika.adapters.blocking_connection import BlockingChannel
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from pika.exceptions import AMQPError, NackError
 
-from outbox.listener import OutboxListener
-from outbox.models import OutboxEvent
-from outbox.services import outbox_prune
+from outbox.services import CHANNEL, outbox_prune
 
 logger = logging.getLogger(__name__)
 
+UNROUTABLE_RETRY = dt.timedelta(seconds=15)
+MAX_BACKOFF_SECONDS = 30.0
+CONFIRM_TIMEOUT_SECONDS = 30.0
 
-def channel_open(*, amqp_url: str, exchange: str) -> tuple[pika.BlockingConnection, BlockingChannel]:
-    params = pika.URLParameters(amqp_url)
-    params.connection_attempts = 1
-    params.socket_timeout = 5
-    params.blocked_connection_timeout = 30
-    params.client_properties = {"connection_name": "auth-outbox-relay"}
-    connection = pika.BlockingConnection(params)
-    channel = connection.channel()
-    channel.confirm_delivery()
-    channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
-    return connection, channel
-
-
-def amqp_user(amqp_url: str) -> str:
-    """The broker user of an AMQP URL: what the relay's publishes carry as their user_id property
-    (RabbitMQ refuses a user_id other than the publishing connection's user; consumers check it)."""
-    return pika.URLParameters(amqp_url).credentials.username
-
-
-def outbox_publish_pending(
-    *, channel: BlockingChannel, exchange: str, batch_size: int = 100, user_id: str | None = None
-) -> int:
-    """One pass: publish up to batch_size pending events; returns how many were confirmed.
-
-    Confirmed rows are marked even when a later publish in the batch fails; the error is re-raised
-    after the transaction committed so the caller reconnects.
-    """
-    error: Exception | None = None
-    with transaction.atomic():
-        events = list(
-            OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(published_at__isnull=True)
-            .order_by("created_at")[:batch_size]
-        )
-        confirmed: list[Any] = []
-        for event in events:
-            try:
-                # With confirm_delivery(), basic_publish blocks until the broker acks; a nack raises.
-                channel.basic_publish(
-                    exchange=exchange,
-                    routing_key=event.event_type,
-                    body=json.dumps(event.payload, separators=(",", ":")).encode(),
-                    properties=pika.BasicProperties(
-                        content_type="application/json",
-                        delivery_mode=pika.DeliveryMode.Persistent,
-                        message_id=str(event.id),
-                        type=event.event_type,
-                        timestamp=int(time.time()),
-                        app_id=settings.EVENT_PRODUCER,
-                        user_id=user_id,
-                    ),
-                )
-            except Exception as exc:
-                error = exc
-                OutboxEvent.objects.filter(id=event.id).update(attempts=F("attempts") + 1)
-                break
-            confirmed.append(event.id)
-        if confirmed:
-            OutboxEvent.objects.filter(id__in=confirmed).update(published_at=datetime.now(tz=UTC))
-    if error is not None:
-        raise error
-    return len(confirmed)
+# Plain SQL on the hot path: building the equivalent ORM queries cost more CPU per pass than running them.
+# The payload is read as text (Django would parse it); it is re-serialised compactly below, so the message
+# body is the same bytes as json.dumps(event.payload) of the model.
+_LOCK_BATCH_SQL = (
+    "SELECT id, event_id, event_type, exchange, payload::text FROM outbox_outboxevent "
+    "WHERE published_at IS NULL AND available_at <= %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED"
+)
+_MARK_PUBLISHED_SQL = (
+    "UPDATE outbox_outboxevent SET published_at = %s, attempts = attempts + 1 WHERE id = ANY(%s)"
+)
+_RETRY_LATER_SQL = (
+    "UPDATE outbox_outboxevent SET available_at = %s, attempts = attempts + 1 WHERE id = ANY(%s)"
+)
 
 
 class OutboxRelay:
-    """Runs until stop() (SIGTERM/SIGINT); reconnects forever with capped exponential backoff."""
-
-    def __init__(
-        self,
-        *,
-        amqp_url: str | None = None,
-        exchange: str | None = None,
-        poll_interval: float | None = None,
-        batch_size: int | None = None,
-        max_backoff: float = 30.0,
-        sleep: Callable[[float], None] | None = None,
-    ) -> None:
+    def __init__(self, *, amqp_url: str | None = None, stop: StopFlag | None = None) -> None:
         self.amqp_url = amqp_url or settings.AMQP_URL
-        self.exchange = exchange or settings.AUTH_EVENTS_EXCHANGE
-        self.poll_interval = (
-            poll_interval if poll_interval is not None else settings.OUTBOX_POLL_INTERVAL_SECONDS
-        )
-        self.batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
-        self.max_backoff = max_backoff
-        self._stopping = False
-        self._sleep = sleep or self._sleep_unless_stopped
-        self.listener = OutboxListener()
+        self.user_id = amqp_user(self.amqp_url)
+        self.app_id = settings.EVENT_PRODUCER
+        # Events somebody must receive: if no queue is bound yet the broker returns them and we retry later.
+        self.mandatory_events = frozenset(settings.OUTBOX_MANDATORY_EVENTS)
+        self.stop = stop or StopFlag()
+        self.batch_size = settings.OUTBOX_RELAY_BATCH_SIZE
+        self.poll_seconds = settings.OUTBOX_RELAY_POLL_SECONDS
+        self.coalesce_seconds = settings.OUTBOX_RELAY_COALESCE_SECONDS
+        self.confirm_timeout = CONFIRM_TIMEOUT_SECONDS
+        self.connection: pika.BlockingConnection | None = None
+        self.channel: BatchConfirmChannel | None = None
+        self.declared_exchanges: set[str] = set()
+        self.listener = NotificationListener(channel=CHANNEL)
         self.prune_interval = settings.RETENTION_PRUNE_INTERVAL_SECONDS
         self.prune_batch_size = settings.RETENTION_PRUNE_BATCH_SIZE
         self.prune_due = 0.0  # time.monotonic() of the next retention pass; 0 = at the first pass
+        # name -> (prune(*, older_than, batch_size) -> int, the name of its retention setting in hours)
+        self.pruners = {"outbox_events": (outbox_prune, "OUTBOX_RETENTION_HOURS")} | {
+            name: (import_string(path), hours_setting)
+            for name, (path, hours_setting) in settings.OUTBOX_RELAY_EXTRA_PRUNERS.items()
+        }
 
-    def stop(self, *_: object) -> None:
-        # Runs as a signal handler: a plain flag, no lock. (A threading.Event set here could deadlock with the
-        # main thread caught inside Event.wait() holding the same lock; the relay then never exited.)
-        self._stopping = True
+    def connect(self) -> None:
+        self.connection = pika.BlockingConnection(connection_parameters(self.amqp_url))
+        self.channel = BatchConfirmChannel(self.connection, timeout=self.confirm_timeout)
+        self.declared_exchanges = set()
+        logger.info("outbox relay connected")
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping
+    def close(self) -> None:
+        if self.connection is not None and self.connection.is_open:
+            with contextlib.suppress(AMQPError):
+                self.connection.close()
+        self.connection = self.channel = None
 
-    def _sleep_unless_stopped(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not self._stopping and (remaining := deadline - time.monotonic()) > 0:
-            time.sleep(min(0.2, remaining))
+    def _declare(self, exchange: str) -> None:
+        if exchange not in self.declared_exchanges:
+            self.channel.exchange_declare(exchange=exchange, exchange_type="topic")
+            self.declared_exchanges.add(exchange)
 
-    def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+    def _publish(
+        self, *, event_id: str, event_type: str, exchange: str, payload: str, timestamp: int
+    ) -> None:
+        self._declare(exchange)
+        self.channel.publish(
+            exchange=exchange,
+            routing_key=event_type,
+            body=json.dumps(json.loads(payload), separators=(",", ":")).encode(),
+            properties=pika.BasicProperties(
+                content_type="application/json",
+                delivery_mode=pika.DeliveryMode.Persistent,
+                message_id=event_id,
+                type=event_type,
+                app_id=self.app_id,
+                user_id=self.user_id,
+                timestamp=timestamp,
+            ),
+            mandatory=event_type in self.mandatory_events,
+        )
+
+    def publish_batch(self) -> int:
+        """Publish up to one batch and wait once for the broker's confirms. Only confirmed rows are marked
+        published; returned (unroutable) ones are retried after UNROUTABLE_RETRY; nacked ones and those
+        unconfirmed when the broker went away stay unpublished (and the error is raised after the commit)."""
+        close_old_connections()
+        failure: Exception | None = None
+        with transaction.atomic(), db_connection.cursor() as cursor:
+            now = timezone.now()
+            cursor.execute(_LOCK_BATCH_SQL, [now, self.batch_size])
+            rows = cursor.fetchall()
+            if not rows:
+                return 0
+            row_ids: dict[str, int] = {}
+            timestamp = int(time.time())
+            try:
+                for row_id, event_id, event_type, exchange, payload in rows:
+                    event_id = str(event_id)
+                    self._publish(
+                        event_id=event_id,
+                        event_type=event_type,
+                        exchange=exchange,
+                        payload=payload,
+                        timestamp=timestamp,
+                    )
+                    row_ids[event_id] = row_id
+                self.channel.wait_for_confirms(timeout=self.confirm_timeout)
+            except Exception as exc:  # broker gone mid-batch: keep what was confirmed
+                failure = exc
+            settled = self.channel.take_settled()
+            published = [row_ids[event_id] for event_id in settled.acked if event_id in row_ids]
+            unroutable = [row_ids[event_id] for event_id in settled.returned if event_id in row_ids]
+            if published:
+                cursor.execute(_MARK_PUBLISHED_SQL, [timezone.now(), published])
+            if unroutable:
+                logger.warning("outbox events unroutable, will retry", extra={"count": len(unroutable)})
+                cursor.execute(_RETRY_LATER_SQL, [now + UNROUTABLE_RETRY, unroutable])
+            if settled.nacked and failure is None:
+                failure = NackError(settled.nacked)  # its repr counts them
+            if settled.nacked:
+                logger.warning(
+                    "outbox events refused by the broker, will retry", extra={"count": len(settled.nacked)}
+                )
+        if failure is not None:
+            self.close()  # the channel's confirm state is unknown now; the next pass reconnects
+            raise failure
+        return len(published)
 
     def prune(self) -> bool:
-        """One retention step (one batch). True when there was more to delete."""
-        older_than = datetime.now(tz=UTC) - timedelta(hours=settings.OUTBOX_RETENTION_HOURS)
-        deleted = outbox_prune(older_than=older_than, batch_size=self.prune_batch_size)
-        if deleted:
-            logger.info("retention pruned outbox events", extra={"count": deleted})
-        return deleted >= self.prune_batch_size
+        """One retention step: at most one batch per table. True when a table had more to delete."""
+        now = timezone.now()
+        counts = {
+            name: prune(
+                older_than=now - dt.timedelta(hours=getattr(settings, hours_setting)),
+                batch_size=self.prune_batch_size,
+            )
+            for name, (prune, hours_setting) in self.pruners.items()
+        }
+        if any(counts.values()):
+            logger.info("retention pruned rows", extra=counts)
+        return max(counts.values()) >= self.prune_batch_size
 
     def prune_if_due(self) -> None:
         # A full batch keeps the step due, so a backlog is worked off one batch per relay pass.
         if time.monotonic() >= self.prune_due and not self.prune():
             self.prune_due = time.monotonic() + self.prune_interval
 
-    def wait_for_events(self, connection: pika.BlockingConnection) -> None:
-        """Until a NOTIFY arrives, the poll interval passes or stop(); answers broker heartbeats."""
-        deadline = time.monotonic() + self.poll_interval
-        while not self.stopping and (remaining := deadline - time.monotonic()) > 0:
-            if self.listener.listening:
-                if self.listener.wait(min(0.2, remaining)):
-                    return
-                connection.process_data_events(time_limit=0)
+    def _wait_for_events(self, seconds: float) -> None:
+        """Until a NOTIFY arrives, `seconds` pass (the poll fallback) or stop; answers broker heartbeats.
+        After a notification it lingers `coalesce_seconds`, so the commits of a busy moment are published
+        in one pass instead of one pass each (measured in BENCHMARKS.md)."""
+        if not self.listener.listening:
+            self._sleep(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        while not self.stop.stopping and (remaining := deadline - time.monotonic()) > 0:
+            if self.listener.wait(min(0.2, remaining)):
+                if self.coalesce_seconds > 0:
+                    self._sleep(self.coalesce_seconds)
+                return
+            if self.connection is not None and self.connection.is_open:
+                self.connection.process_data_events(time_limit=0)
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stop.stopping and time.monotonic() < deadline:
+            if self.connection is not None and self.connection.is_open:
+                self.connection.process_data_events(
+                    time_limit=min(0.2, max(0.0, deadline - time.monotonic()))
+                )
             else:
-                connection.process_data_events(time_limit=min(0.2, remaining))
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
     def run(self) -> None:
         backoff = 0.5
-        while not self.stopping:
-            connection = None
+        while not self.stop.stopping:
             try:
-                connection, channel = channel_open(amqp_url=self.amqp_url, exchange=self.exchange)
-                logger.info("outbox relay connected", extra={"exchange": self.exchange})
+                if self.connection is None or not self.connection.is_open:
+                    self.connect()
+                if not self.listener.listening:
+                    # Before the pass: a commit between the pass and the wait is then still noticed.
+                    self.listener.listen()
+                published = self.publish_batch()
                 backoff = 0.5
-                while not self.stopping:
-                    close_old_connections()
-                    if not self.listener.listening:
-                        # Before the pass: a commit between the pass and the wait is then still noticed.
-                        self.listener.listen()
-                    sent = outbox_publish_pending(
-                        channel=channel,
-                        exchange=self.exchange,
-                        batch_size=self.batch_size,
-                        user_id=amqp_user(self.amqp_url),
-                    )
-                    if sent:
-                        logger.info("outbox events published", extra={"count": sent})
-                    self.prune_if_due()
-                    if sent < self.batch_size:
-                        self.wait_for_events(connection)
-            except Exception as exc:
-                if self.stopping:
-                    break
+                self.prune_if_due()
+                if published < self.batch_size:
+                    self._wait_for_events(self.poll_seconds)
+            except (AMQPError, OSError) as exc:
                 logger.warning(
-                    "outbox relay error, reconnecting",
-                    extra={"error": repr(exc), "retry_in_seconds": backoff},
+                    "broker unavailable, retrying", extra={"error": repr(exc), "backoff_s": backoff}
+                )
+                self.close()
+                self._sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            except DatabaseError as exc:
+                logger.warning(
+                    "database unavailable, retrying", extra={"error": repr(exc), "backoff_s": backoff}
                 )
                 close_old_connections()
                 self.listener.close()
                 self._sleep(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
-            finally:
-                if connection is not None and connection.is_open:
-                    with contextlib.suppress(Exception):  # the connection is gone either way
-                        connection.close()
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         self.listener.close()
+        self.close()
         db_connection.close()  # this thread's database connection: nothing holds the database after a stop
         logger.info("outbox relay stopped")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
-
-SERVICE_DIR = Path(__file__).resolve().parent.parent
 
 
 def _int(name: str, default: int) -> int:
@@ -37,7 +34,6 @@ class Settings:
     s3_endpoint_url: str | None
     s3_region: str
     invoices_bucket: str
-    contracts_dir: Path
     reconcile_interval_seconds: int
     reconcile_after_seconds: int
     prefetch_count: int
@@ -53,9 +49,6 @@ def load_settings() -> Settings:
         s3_endpoint_url=os.environ.get("AWS_ENDPOINT_URL_S3") or None,
         s3_region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         invoices_bucket=os.environ.get("INVOICES_BUCKET", "velo-invoices"),
-        contracts_dir=Path(
-            os.environ.get("CONTRACTS_DIR") or SERVICE_DIR / ".." / ".." / "contracts"
-        ).resolve(),
         reconcile_interval_seconds=_int("RECONCILE_INTERVAL_SECONDS", 60),
         reconcile_after_seconds=_int("RECONCILE_AFTER_SECONDS", 180),
         prefetch_count=_int("BILLING_PREFETCH", 512),

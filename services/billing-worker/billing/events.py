@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from billing.contracts import event_validate
+from billing.contracts import ContractViolation, validate_event
 from billing.errors import InvalidEventError
 
 PRODUCER = "billing-worker"
@@ -22,6 +22,14 @@ def utc_now() -> datetime:
 
 def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def event_validate(event: Any, *, event_type: str) -> None:
+    """Raise InvalidEventError naming the violations (at most 5) when ``event`` breaks its v1 contract."""
+    try:
+        validate_event(event, event_type=event_type, version=1)
+    except ContractViolation as exc:
+        raise InvalidEventError(str(exc)) from exc
 
 
 def parse_rfc3339(value: str) -> datetime:

@@ -9,9 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from billing.contracts import event_validate
 from billing.errors import TransientError
-from billing.events import invoice_issued_event, reconciliation_requested_event, rfc3339, utc_now
+from billing.events import (
+    event_validate,
+    invoice_issued_event,
+    reconciliation_requested_event,
+    rfc3339,
+    utc_now,
+)
 from billing.integrations.amqp import event_json_bytes
 from billing.invoices import invoice_build, invoice_html, invoice_json_bytes
 from billing.topology import (

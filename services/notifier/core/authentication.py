@@ -1,5 +1,8 @@
-"""Stateless RS256 JWT verification against auth's public keys (no user table); the same approach as
-rentals' core/authentication.py (no code shared between services)."""
+"""Stateless RS256 JWT verification against auth's public keys (no user table).
+
+The same file in rentals and the notifier (tools/check_shared_code.py). JWT_DEACTIVATED_CHECK (an optional
+setting) names a `(*, user_id, for_write) -> bool` that refuses a deactivated rider's token (rentals: its
+copy of auth's user.deactivated events)."""
 
 import functools
 import time
@@ -8,8 +11,10 @@ from dataclasses import dataclass, field
 
 import jwt
 from django.conf import settings
-from rest_framework import authentication, exceptions
+from django.utils.module_loading import import_string
+from rest_framework import authentication, exceptions, permissions
 
+from core.exceptions import AccountDisabled
 from core.jwt_keys import public_key_for
 
 
@@ -116,7 +121,14 @@ class JWTAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError:
             raise _invalid("Malformed token.")
         claims = decode_access_token(token)
-        return user_from_claims(claims), claims
+        user = user_from_claims(claims)
+        check = getattr(settings, "JWT_DEACTIVATED_CHECK", None)
+        # Imported on use: the app that holds the check may itself import core.
+        if check and import_string(check)(
+            user_id=user.id, for_write=request.method not in permissions.SAFE_METHODS
+        ):
+            raise AccountDisabled("This account has been deactivated.")
+        return user, claims
 
     def authenticate_header(self, request):
         return 'Bearer realm="velo"'

@@ -46,6 +46,12 @@ class InvalidSecret(ApplicationError):
     title = "Invalid webhook secret"
 
 
+class AccountDisabled(ApplicationError):
+    status = 403
+    slug = "account-disabled"
+    title = "Account disabled"
+
+
 class ServiceUnavailable(ApplicationError):
     status = 503
     slug = "service-unavailable"

@@ -1,3 +1,6 @@
+"""AMQP plumbing shared by the services' relays and consumers: connection parameters, the publisher's user,
+a stop flag for signal handlers and a channel that confirms a batch of publishes with one wait."""
+
 import time
 from dataclasses import dataclass, field
 
@@ -12,7 +15,7 @@ def connection_parameters(url: str | None = None) -> pika.URLParameters:
     params.blocked_connection_timeout = 30
     params.socket_timeout = 5
     params.connection_attempts = 1
-    params.client_properties = {"connection_name": "velo-rentals"}
+    params.client_properties = {"connection_name": f"velo-{settings.EVENT_PRODUCER}"}
     return params
 
 

@@ -1,4 +1,8 @@
-"""Stateless RS256 JWT verification against auth's public keys (no user table)."""
+"""Stateless RS256 JWT verification against auth's public keys (no user table).
+
+The same file in rentals and the notifier (tools/check_shared_code.py). JWT_DEACTIVATED_CHECK (an optional
+setting) names a `(*, user_id, for_write) -> bool` that refuses a deactivated rider's token (rentals: its
+copy of auth's user.deactivated events)."""
 
 import functools
 import time
@@ -7,6 +11,7 @@ from dataclasses import dataclass, field
 
 import jwt
 from django.conf import settings
+from django.utils.module_loading import import_string
 from rest_framework import authentication, exceptions, permissions
 
 from core.exceptions import AccountDisabled
@@ -117,10 +122,11 @@ class JWTAuthentication(authentication.BaseAuthentication):
             raise _invalid("Malformed token.")
         claims = decode_access_token(token)
         user = user_from_claims(claims)
-        # Deferred import keeps the riders app free to import core.
-        from riders.selectors import rider_is_deactivated
-
-        if rider_is_deactivated(user_id=user.id, for_write=request.method not in permissions.SAFE_METHODS):
+        check = getattr(settings, "JWT_DEACTIVATED_CHECK", None)
+        # Imported on use: the app that holds the check may itself import core.
+        if check and import_string(check)(
+            user_id=user.id, for_write=request.method not in permissions.SAFE_METHODS
+        ):
             raise AccountDisabled("This account has been deactivated.")
         return user, claims
 

@@ -33,7 +33,13 @@ def problem_body(
 
 
 def problem_response(
-    *, request: HttpRequest, status: int, slug: str, title: str, detail: str
+    *,
+    request: HttpRequest,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
 ) -> JsonResponse:
     body = problem_body(status=status, slug=slug, title=title, detail=detail, instance=request.path)
-    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE, headers=headers)

@@ -1,11 +1,15 @@
 """Publishes outbox rows to RabbitMQ with publisher confirms; at-least-once, consumers are idempotent.
 
+The same file in auth and rentals (tools/check_shared_code.py); what differs is in settings: EVENT_PRODUCER
+(the AMQP app_id), OUTBOX_MANDATORY_EVENTS, OUTBOX_RELAY_EXTRA_PRUNERS. Each row names its exchange.
+
 The relay waits for NOTIFY outbox_event (sent right after the commit of every transaction that wrote outbox
 rows, outbox.services) and polls every OUTBOX_RELAY_POLL_SECONDS as a fallback, so a lost notification
 only delays. A pass locks up to OUTBOX_RELAY_BATCH_SIZE rows,
 publishes them all, then waits once for the broker's confirms and marks exactly the confirmed rows
 published (a crash between the confirm and the commit publishes them again). Between passes it also applies
-retention: published outbox rows and Idempotency-Key records past their windows are deleted in small batches.
+retention: published outbox rows (and the service's OUTBOX_RELAY_EXTRA_PRUNERS tables, e.g. rentals'
+Idempotency-Key records) past their windows are deleted in small batches.
 """
 
 import contextlib
@@ -21,15 +25,13 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
 from django.db import connection as db_connection
 from django.utils import timezone
-from idempotency.services import idempotency_records_prune
+from django.utils.module_loading import import_string
 from pika.exceptions import AMQPError, NackError
 
 from outbox.services import CHANNEL, outbox_prune
 
 logger = logging.getLogger(__name__)
 
-# Events somebody must receive: if no queue is bound yet the broker returns them and we retry later.
-MANDATORY_EVENTS = frozenset({"rental.finished"})
 UNROUTABLE_RETRY = dt.timedelta(seconds=15)
 MAX_BACKOFF_SECONDS = 30.0
 CONFIRM_TIMEOUT_SECONDS = 30.0
@@ -53,6 +55,9 @@ class OutboxRelay:
     def __init__(self, *, amqp_url: str | None = None, stop: StopFlag | None = None) -> None:
         self.amqp_url = amqp_url or settings.AMQP_URL
         self.user_id = amqp_user(self.amqp_url)
+        self.app_id = settings.EVENT_PRODUCER
+        # Events somebody must receive: if no queue is bound yet the broker returns them and we retry later.
+        self.mandatory_events = frozenset(settings.OUTBOX_MANDATORY_EVENTS)
         self.stop = stop or StopFlag()
         self.batch_size = settings.OUTBOX_RELAY_BATCH_SIZE
         self.poll_seconds = settings.OUTBOX_RELAY_POLL_SECONDS
@@ -65,6 +70,11 @@ class OutboxRelay:
         self.prune_interval = settings.RETENTION_PRUNE_INTERVAL_SECONDS
         self.prune_batch_size = settings.RETENTION_PRUNE_BATCH_SIZE
         self.prune_due = 0.0  # time.monotonic() of the next retention pass; 0 = at the first pass
+        # name -> (prune(*, older_than, batch_size) -> int, the name of its retention setting in hours)
+        self.pruners = {"outbox_events": (outbox_prune, "OUTBOX_RETENTION_HOURS")} | {
+            name: (import_string(path), hours_setting)
+            for name, (path, hours_setting) in settings.OUTBOX_RELAY_EXTRA_PRUNERS.items()
+        }
 
     def connect(self) -> None:
         self.connection = pika.BlockingConnection(connection_parameters(self.amqp_url))
@@ -96,11 +106,11 @@ class OutboxRelay:
                 delivery_mode=pika.DeliveryMode.Persistent,
                 message_id=event_id,
                 type=event_type,
-                app_id="rentals",
+                app_id=self.app_id,
                 user_id=self.user_id,
                 timestamp=timestamp,
             ),
-            mandatory=event_type in MANDATORY_EVENTS,
+            mandatory=event_type in self.mandatory_events,
         )
 
     def publish_batch(self) -> int:
@@ -153,19 +163,16 @@ class OutboxRelay:
     def prune(self) -> bool:
         """One retention step: at most one batch per table. True when a table had more to delete."""
         now = timezone.now()
-        outbox = outbox_prune(
-            older_than=now - dt.timedelta(hours=settings.OUTBOX_RETENTION_HOURS),
-            batch_size=self.prune_batch_size,
-        )
-        idempotency = idempotency_records_prune(
-            older_than=now - dt.timedelta(hours=settings.IDEMPOTENCY_RETENTION_HOURS),
-            batch_size=self.prune_batch_size,
-        )
-        if outbox or idempotency:
-            logger.info(
-                "retention pruned rows", extra={"outbox_events": outbox, "idempotency_records": idempotency}
+        counts = {
+            name: prune(
+                older_than=now - dt.timedelta(hours=getattr(settings, hours_setting)),
+                batch_size=self.prune_batch_size,
             )
-        return max(outbox, idempotency) >= self.prune_batch_size
+            for name, (prune, hours_setting) in self.pruners.items()
+        }
+        if any(counts.values()):
+            logger.info("retention pruned rows", extra=counts)
+        return max(counts.values()) >= self.prune_batch_size
 
     def prune_if_due(self) -> None:
         # A full batch keeps the step due, so a backlog is worked off one batch per relay pass.

@@ -1,3 +1,8 @@
+"""Writing events into the outbox (inside the transaction of the state change) and pruning published rows.
+
+The same file in auth and rentals (tools/check_shared_code.py); the service's own parts are settings:
+EVENT_PRODUCER, OUTBOX_EXCHANGE, OUTBOX_VALIDATE_ON_EMIT."""
+
 import datetime as dt
 import json
 import uuid
@@ -11,9 +16,10 @@ from django.utils import timezone
 
 from outbox.models import OutboxEvent
 
-PRODUCER = "rentals"
-# The relay LISTENs on it; sent after the commit of every transaction that wrote outbox rows (core.notify).
+# The relay LISTENs on it; sent after the commit of every transaction that wrote outbox rows (core.notify:
+# never inside the transaction, where NOTIFY would serialise commits database-wide).
 CHANNEL = "outbox_event"
+EVENT_VERSION = 1
 
 # One plain INSERT instead of `objects.create()`: the ORM's per-call compile was most of an emit's cost
 # on the rent/finish path. Every column of OutboxEvent is written; keep this in step with the model.
@@ -24,7 +30,17 @@ _INSERT = (
 )
 
 
-def outbox_emit(*, event_type: str, data: dict[str, Any], exchange: str | None = None) -> OutboxEvent:
+def rfc3339(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def outbox_emit(
+    *,
+    event_type: str,
+    data: dict[str, Any],
+    exchange: str | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> OutboxEvent:
     """Write one event; call inside the transaction of the state change it describes. Once that
     transaction commits, NOTIFY outbox_event wakes the relay (never inside it: core.notify).
 
@@ -35,14 +51,14 @@ def outbox_emit(*, event_type: str, data: dict[str, Any], exchange: str | None =
     envelope = {
         "event_id": str(event_id),
         "event_type": event_type,
-        "version": 1,
-        "occurred_at": now.isoformat().replace("+00:00", "Z"),
-        "producer": PRODUCER,
+        "version": EVENT_VERSION,
+        "occurred_at": rfc3339(occurred_at or now),
+        "producer": settings.EVENT_PRODUCER,
         "data": data,
     }
     if settings.OUTBOX_VALIDATE_ON_EMIT:
         validate_event(envelope)
-    exchange = exchange or settings.RENTALS_EXCHANGE
+    exchange = exchange or settings.OUTBOX_EXCHANGE
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, [event_id, event_type, exchange, json.dumps(envelope), now, now])
         (pk,) = cursor.fetchone()

@@ -5,15 +5,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.settings.env import env_bool, env_int, env_list, env_str
+from config.settings.env import env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent  # services/auth
 REPO_DIR = BASE_DIR.parent.parent
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-dev-only-secret-key-change-me-0123456789abcdef")
+SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-dev-only-secret-key-change-me-0123456789abcdef")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", PUBLIC_BASE_URL)
 
 INSTALLED_APPS = [
@@ -35,7 +35,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "core.probes.ProbeMiddleware",
-    "core.middleware.SecureCookiesMiddleware",
+    "core.cookies.SecureCookiesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,7 +69,7 @@ TEMPLATES = [
 # the server closed (restart, failover) is replaced instead of failing a request.
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", "postgres://auth:auth@127.0.0.1:5433/auth"),
+        env("DATABASE_URL", "postgres://auth:auth@127.0.0.1:5433/auth"),
         conn_max_age=60,
         conn_health_checks=True,
     )
@@ -101,22 +101,22 @@ USE_TZ = True
 
 STATIC_URL = "/api/auth/static/"
 # The stack scripts pass AUTH_STATIC_ROOT; the default sits beside the code (git-ignored).
-STATIC_ROOT = env_str("STATIC_ROOT", env_str("AUTH_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATIC_ROOT = env("STATIC_ROOT", env("AUTH_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
 # --- email ---------------------------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("EMAIL_PORT", 1025)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS, e.g. port 587
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
-DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Velo <no-reply@velo.example>")
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "Velo <no-reply@velo.example>")
 
 # --- REST framework / OpenAPI ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -140,18 +140,18 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- JWT -------------------------------------------------------------------------------------------
-JWT_KEYS_DIR = env_str("JWT_KEYS_DIR", str(REPO_DIR / ".run" / "dev" / "secrets" / "jwt"))
-JWT_PUBLIC_KEYS_DIR = env_str("JWT_PUBLIC_KEYS_DIR", JWT_KEYS_DIR)
-JWT_SIGNING_KID = env_str("JWT_SIGNING_KID", "")
-JWT_ISSUER = env_str("JWT_ISSUER", "velo-auth")
-JWT_AUDIENCE = env_str("JWT_AUDIENCE", "velo")
+JWT_KEYS_DIR = env("JWT_KEYS_DIR", str(REPO_DIR / ".run" / "dev" / "secrets" / "jwt"))
+JWT_PUBLIC_KEYS_DIR = env("JWT_PUBLIC_KEYS_DIR", JWT_KEYS_DIR)
+JWT_SIGNING_KID = env("JWT_SIGNING_KID", "")
+JWT_ISSUER = env("JWT_ISSUER", "velo-auth")
+JWT_AUDIENCE = env("JWT_AUDIENCE", "velo")
 JWT_ACCESS_TTL_SECONDS = env_int("JWT_ACCESS_TTL_SECONDS", 300)
 JWT_REFRESH_TTL_SECONDS = env_int("JWT_REFRESH_TTL_SECONDS", 1_209_600)
 # Agency clients (MDS Provider API): lifetime of their access tokens, which is also how long a revoked
 # client's last token keeps working; the provider id new clients get unless the operator names one
 # (rentals serves MDS only to tokens carrying its own MDS_PROVIDER_ID).
 AGENCY_TOKEN_TTL_SECONDS = env_int("AGENCY_TOKEN_TTL_SECONDS", 3600)
-MDS_PROVIDER_ID = env_str("MDS_PROVIDER_ID", "9ee69a69-91ba-5999-949d-a1a03f9c4c3b")
+MDS_PROVIDER_ID = env("MDS_PROVIDER_ID", "9ee69a69-91ba-5999-949d-a1a03f9c4c3b")
 
 SIMPLE_JWT = {
     "ALGORITHM": "RS256",
@@ -209,20 +209,31 @@ AUTH_MAIL_ASYNC = env_bool("AUTH_MAIL_ASYNC", True)
 ADMIN_UI_ENABLED = env_bool("ADMIN_UI_ENABLED", False)
 
 # --- events ----------------------------------------------------------------------------------------
-AMQP_URL = env_str("AMQP_URL", "amqp://guest:guest@127.0.0.1:5673/%2F")
-AUTH_EVENTS_EXCHANGE = "auth.events"
+AMQP_URL = env("AMQP_URL", "amqp://guest:guest@127.0.0.1:5673/%2F")
+# The outbox (outbox/, the same files in auth and rentals): this service's name in envelopes and as AMQP
+# app_id, the exchange its events go to, the events that must reach a queue (none here), and the relay's
+# batch, fallback poll and linger after a NOTIFY. OUTBOX_BATCH_SIZE and OUTBOX_POLL_INTERVAL_SECONDS are the
+# former names of the relay settings, still read (when the new name is unset) for one release.
 EVENT_PRODUCER = "auth"
-OUTBOX_POLL_INTERVAL_SECONDS = float(env_str("OUTBOX_POLL_INTERVAL_SECONDS", "0.5"))
-OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 100)
+OUTBOX_EXCHANGE = "auth.events"
+OUTBOX_MANDATORY_EVENTS = frozenset()
+OUTBOX_RELAY_BATCH_SIZE = env_int("OUTBOX_RELAY_BATCH_SIZE", env_int("OUTBOX_BATCH_SIZE", 100))
+OUTBOX_RELAY_POLL_SECONDS = float(
+    env("OUTBOX_RELAY_POLL_SECONDS", env("OUTBOX_POLL_INTERVAL_SECONDS", "0.5"))
+)
+OUTBOX_RELAY_COALESCE_SECONDS = float(env("OUTBOX_RELAY_COALESCE_SECONDS", "0.05"))
+# Check every emitted event against its JSON Schema in contracts/ before writing it (core.contracts; off in
+# production.py: the unit tests emit every event type through the real services and validate it).
+OUTBOX_VALIDATE_ON_EMIT = env_bool("OUTBOX_VALIDATE_ON_EMIT", True)
 # Retention: published outbox rows older than this are deleted in batches by the relay (every
 # RETENTION_PRUNE_INTERVAL_SECONDS) and by `manage.py prune_outbox`; unpublished rows are never deleted.
-OUTBOX_RETENTION_HOURS = float(env_str("OUTBOX_RETENTION_HOURS", "168"))
-RETENTION_PRUNE_INTERVAL_SECONDS = float(env_str("RETENTION_PRUNE_INTERVAL_SECONDS", "300"))
+OUTBOX_RETENTION_HOURS = float(env("OUTBOX_RETENTION_HOURS", "168"))
+RETENTION_PRUNE_INTERVAL_SECONDS = float(env("RETENTION_PRUNE_INTERVAL_SECONDS", "300"))
 RETENTION_PRUNE_BATCH_SIZE = env_int("RETENTION_PRUNE_BATCH_SIZE", 1000)
-CONTRACTS_DIR = env_str("CONTRACTS_DIR", str(REPO_DIR / "contracts"))
+OUTBOX_RELAY_EXTRA_PRUNERS: dict[str, tuple[str, str]] = {}  # nothing besides the outbox
 
 # --- logging ---------------------------------------------------------------------------------------
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -13,3 +13,5 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 LOGGING["loggers"]["django"]["level"] = "ERROR"  # noqa: F405
 AUTH_MAIL_ASYNC = False  # mail.outbox holds a message as soon as the service returns
 ADMIN_UI_ENABLED = True  # the admin's own tests; test_admin_routing checks the default (off)
+OUTBOX_RELAY_POLL_SECONDS = 0.05
+OUTBOX_VALIDATE_ON_EMIT = True  # every event the tests make the services emit is checked against its contract

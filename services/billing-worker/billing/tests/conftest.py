@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from billing.config import load_settings
+from billing.contracts import contracts_dir
 from billing.tests.fakes import FakePublisher, FakeStorage
 
-CONTRACTS = load_settings().contracts_dir
+CONTRACTS = contracts_dir()
 VALID_RENTAL_FINISHED = sorted((CONTRACTS / "examples" / "rental.finished").glob("*.json"))
 INVALID_RENTAL_FINISHED = sorted((CONTRACTS / "examples" / "invalid" / "rental.finished").glob("*.json"))
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from billing.contracts import schema_errors
+from billing.contracts import contract_errors
 from billing.errors import InvalidEventError
 from billing.events import invoice_issued_event_id, reconciliation_requested_event, rental_finished_parse
 from billing.tests.conftest import INVALID_RENTAL_FINISHED, VALID_RENTAL_FINISHED, load_example
@@ -82,7 +82,7 @@ def test_reconciliation_event_matches_schema():
     event = reconciliation_requested_event(
         older_than_seconds=180, requested_at=datetime(2026, 11, 23, tzinfo=UTC)
     )
-    assert schema_errors(event, event_type="billing.reconciliation_requested") == []
+    assert contract_errors(event, event_type="billing.reconciliation_requested") == []
     assert event["data"] == {"older_than_seconds": 180, "requested_at": "2026-11-23T00:00:00Z"}
 
 

@@ -1,44 +1,12 @@
 """Settings shared by every environment; every difference is an environment variable."""
 
-import os
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+
+from config.settings.env import env, env_int, env_list, env_nonnegative_float
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-
-def env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return default if value is None or value == "" else value
-
-
-def env_int(name: str, default: int) -> int:
-    raw = env(name)
-    return default if raw is None else int(raw)
-
-
-def env_float(name: str, default: float) -> float:
-    raw = env(name)
-    try:
-        value = default if raw is None else float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}")
-    if value < 0 or value == float("inf"):
-        raise ImproperlyConfigured(f"{name} must be a non-negative number, got {raw!r}")
-    return value
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
-
-
-def env_required(name: str) -> str:
-    value = env(name)
-    if value is None:
-        raise ImproperlyConfigured(f"environment variable {name} is required")
-    return value
 
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-dev-only-key")
@@ -74,6 +42,8 @@ TEMPLATES = [
     }
 ]
 
+# Persistent connections, health-checked by polling the idle socket (core.postgresql, the same backend as
+# auth's and rentals'): a connection the server closed is replaced instead of failing a request.
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", "postgres://notifier:notifier@127.0.0.1:5433/notifier"),
@@ -81,6 +51,7 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+DATABASES["default"]["ENGINE"] = "core.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
@@ -131,20 +102,21 @@ AMQP_PRODUCER_USERS = {"auth": "auth", "rentals": "rentals", "billing": "billing
 }
 # Tests only: suffixes the notifier's own exchanges and queues so a test never shares them with a stack.
 NOTIFIER_AMQP_NAMESPACE = env("NOTIFIER_AMQP_NAMESPACE", "")
-CONTRACTS_DIR = Path(env("CONTRACTS_DIR", str(BASE_DIR.parent.parent / "contracts")))
 NOTIFIER_PREFETCH = env_int("NOTIFIER_PREFETCH", 32)
 # How often the dispatcher looks for due messages (reminders, retries of lost hand-overs).
-NOTIFIER_DISPATCH_POLL_SECONDS = env_float("NOTIFIER_DISPATCH_POLL_SECONDS", 0.5)
+NOTIFIER_DISPATCH_POLL_SECONDS = env_nonnegative_float("NOTIFIER_DISPATCH_POLL_SECONDS", 0.5)
 # A message handed to the worker is handed over again if it is still unsent this long after it was due.
-NOTIFIER_DELIVERY_LEASE_SECONDS = env_float("NOTIFIER_DELIVERY_LEASE_SECONDS", 600)
+NOTIFIER_DELIVERY_LEASE_SECONDS = env_nonnegative_float("NOTIFIER_DELIVERY_LEASE_SECONDS", 600)
 NOTIFIER_MAX_RETRIES = env_int("NOTIFIER_MAX_RETRIES", 10)
 
 # --- Channels ---
 EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_FROM = env("EMAIL_FROM", "Velo <no-reply@velo.example>")
-EMAIL_TIMEOUT_SECONDS = env_float("EMAIL_TIMEOUT_SECONDS", 10)
+EMAIL_TIMEOUT_SECONDS = env_nonnegative_float("EMAIL_TIMEOUT_SECONDS", 10)
 TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN")
+# /readyz reports which channels are on (core/health.py, the same file as rentals').
+READYZ_DETAILS = "notifications.selectors.readiness_details"
 TELEGRAM_API_BASE_URL = (env("TELEGRAM_API_BASE_URL", "https://api.telegram.org") or "").rstrip("/")
 TELEGRAM_WEBHOOK_SECRET = env("TELEGRAM_WEBHOOK_SECRET")
 # Optional: the bot's username for deep links; asked from Telegram (getMe) when unset.
@@ -153,8 +125,8 @@ TELEGRAM_LINK_TTL_SECONDS = env_int("TELEGRAM_LINK_TTL_SECONDS", 600)
 
 # --- What riders are told ---
 PUBLIC_BASE_URL = (env("PUBLIC_BASE_URL", "http://127.0.0.1:8080") or "").rstrip("/")
-RESERVATION_REMINDER_SECONDS = env_float("RESERVATION_REMINDER_SECONDS", 120)
-LONG_RENTAL_REMINDER_MINUTES = env_float("LONG_RENTAL_REMINDER_MINUTES", 60)
+RESERVATION_REMINDER_SECONDS = env_nonnegative_float("RESERVATION_REMINDER_SECONDS", 120)
+LONG_RENTAL_REMINDER_MINUTES = env_nonnegative_float("LONG_RENTAL_REMINDER_MINUTES", 60)
 
 LOG_LEVEL = (env("LOG_LEVEL", "INFO") or "INFO").upper()
 LOGGING = {

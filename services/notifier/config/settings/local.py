@@ -1,5 +1,6 @@
+from config.settings.env import env
+
 from .base import *  # noqa: F403
-from .base import env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-dev-only-key")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

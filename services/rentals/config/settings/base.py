@@ -1,44 +1,19 @@
 """Settings shared by every environment; every difference is an environment variable."""
 
-import os
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+
+from config.settings.env import (
+    env,
+    env_bool,
+    env_int,
+    env_list,
+    env_nonnegative_float,
+    env_positive_float,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-
-def env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return default if value is None or value == "" else value
-
-
-def env_int(name: str, default: int) -> int:
-    raw = env(name)
-    return default if raw is None else int(raw)
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = env(name)
-    if raw is None:
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
-
-
-def env_required(name: str) -> str:
-    value = env(name)
-    if value is None:
-        raise ImproperlyConfigured(f"environment variable {name} is required")
-    return value
 
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-dev-only-key")
@@ -165,6 +140,8 @@ JWT_PUBLIC_KEYS_DIR = env("JWT_PUBLIC_KEYS_DIR") or env("JWT_KEYS_DIR")
 JWT_ISSUER = env("JWT_ISSUER", "velo-auth")
 JWT_AUDIENCE = env("JWT_AUDIENCE", "velo")
 JWT_LEEWAY_SECONDS = env_int("JWT_LEEWAY_SECONDS", 5)
+# core/authentication.py (the same file as the notifier's) refuses the tokens of riders deactivated here.
+JWT_DEACTIVATED_CHECK = "riders.selectors.rider_is_deactivated"
 
 # --- Messaging ---
 AMQP_URL = env("AMQP_URL", "amqp://guest:guest@127.0.0.1:5673/%2F")
@@ -176,15 +153,20 @@ AMQP_PRODUCER_USERS = {"auth": "auth", "rentals": "rentals", "billing": "billing
     producer.strip(): user.strip()
     for producer, _, user in (item.partition("=") for item in env_list("AMQP_PRODUCER_USERS"))
 }
-RENTALS_EXCHANGE = "rentals.events"
+# The outbox (outbox/, the same files in auth and rentals): this service's name in envelopes and as AMQP
+# app_id, the exchange its events go to, the events that must reach a queue (a broker return retries them
+# later), and the relay's batch, fallback poll and linger after a NOTIFY (one pass for a busy moment).
+EVENT_PRODUCER = "rentals"
+OUTBOX_EXCHANGE = "rentals.events"
+OUTBOX_MANDATORY_EVENTS = frozenset({"rental.finished"})
 OUTBOX_RELAY_BATCH_SIZE = env_int("OUTBOX_RELAY_BATCH_SIZE", 100)
 OUTBOX_RELAY_POLL_SECONDS = float(env("OUTBOX_RELAY_POLL_SECONDS", "0.5"))
-# After a NOTIFY wakes it, the relay waits this long so one pass publishes what a busy moment committed.
 OUTBOX_RELAY_COALESCE_SECONDS = float(env("OUTBOX_RELAY_COALESCE_SECONDS", "0.05"))
 # Check every emitted event against its JSON Schema in contracts/ before writing it (on here, in dev and
 # tests; production.py turns it off: the unit tests emit every event type through the real services
 # and validate it, and the check cost ~0.5 ms of CPU per rent or finish).
 OUTBOX_VALIDATE_ON_EMIT = env_bool("OUTBOX_VALIDATE_ON_EMIT", True)
+# Event contracts are read by core/contracts.py (from the same variable); this is for the MDS description.
 CONTRACTS_DIR = Path(env("CONTRACTS_DIR", str(BASE_DIR.parent.parent / "contracts")))
 # MDS Provider API (`/mds/`): this operator's provider id (agencies' tokens carry it as `provider_id`) and
 # how long after its end an hour with unbilled trips is held back (202) before it is served anyway.
@@ -209,26 +191,6 @@ INVOICES_BUCKET = env("INVOICES_BUCKET", "invoices")
 INVOICE_URL_TTL_SECONDS = env_int("INVOICE_URL_TTL_SECONDS", 300)
 
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8080")
-
-
-def _env_float(name: str, default: float, *, allow_zero: bool) -> float:
-    raw = env(name)
-    try:
-        value = default if raw is None else float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}")
-    if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise ImproperlyConfigured(f"{name} must be {kind} number, got {raw!r}")
-    return value
-
-
-def env_positive_float(name: str, default: float) -> float:
-    return _env_float(name, default, allow_zero=False)
-
-
-def env_nonnegative_float(name: str, default: float) -> float:
-    return _env_float(name, default, allow_zero=True)
 
 
 # Fractional minutes are allowed (e.g. 0.05 = 3 s) so a test stack can watch real expiry quickly.
@@ -256,6 +218,11 @@ OUTBOX_RETENTION_HOURS = env_positive_float("OUTBOX_RETENTION_HOURS", 168)
 IDEMPOTENCY_RETENTION_HOURS = env_positive_float("IDEMPOTENCY_RETENTION_HOURS", 24)
 RETENTION_PRUNE_INTERVAL_SECONDS = env_positive_float("RETENTION_PRUNE_INTERVAL_SECONDS", 300)
 RETENTION_PRUNE_BATCH_SIZE = env_int("RETENTION_PRUNE_BATCH_SIZE", 1000)
+# What else the outbox relay prunes: name -> (a service `prune(*, older_than, batch_size) -> int`, the
+# setting holding its retention in hours).
+OUTBOX_RELAY_EXTRA_PRUNERS = {
+    "idempotency_records": ("idempotency.services.idempotency_records_prune", "IDEMPOTENCY_RETENTION_HOURS")
+}
 
 LOG_LEVEL = (env("LOG_LEVEL", "INFO") or "INFO").upper()
 LOGGING = {

@@ -1,5 +1,6 @@
+from config.settings.env import env_bool, env_required
+
 from .base import *  # noqa: F403
-from .base import env_bool, env_required
 
 SECRET_KEY = env_required("DJANGO_SECRET_KEY")
 DATABASES["default"]["CONN_MAX_AGE"] = 60  # noqa: F405

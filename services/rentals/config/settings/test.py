@@ -1,5 +1,6 @@
+from config.settings.env import env
+
 from .base import *  # noqa: F403
-from .base import env
 
 # Tests always talk to real PostgreSQL: DATABASE_URL is mapped from RENTALS_DATABASE_URL by the runner.
 ALLOWED_HOSTS = ["*"]

@@ -74,3 +74,25 @@ def test_database_outage_is_503_problem_with_retry_after(rf):
     assert response["Retry-After"] == "5"
     assert response.data["type"].endswith("/service-unavailable")
     assert response.data["instance"] == "/api/bikes"
+
+
+def test_field_errors_are_lists_of_messages_as_the_schema_documents(rf):
+    """The shared handler (core/exception_handlers.py, the same in every service): nested serializer errors
+    and Django ValidationErrors become {field: [message]}."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from rest_framework.exceptions import ValidationError
+    from rest_framework.request import Request
+
+    from core.exception_handlers import problem_exception_handler
+
+    context = {"request": Request(rf.post("/api/zones"))}
+    nested = ValidationError({"geometry": {"coordinates": ["Too few positions."]}, "name": ["Required."]})
+    response = problem_exception_handler(nested, context)
+    assert response.status_code == 400
+    assert response.data["errors"] == {"geometry": ["coordinates: Too few positions."], "name": ["Required."]}
+
+    django_error = DjangoValidationError({"name": ["Too long."]})
+    response = problem_exception_handler(django_error, context)
+    assert response.status_code == 400
+    assert response.data["type"].endswith("/validation-error")
+    assert response.data["errors"] == {"name": ["Too long."]}

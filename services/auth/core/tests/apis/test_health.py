@@ -31,7 +31,7 @@ def test_readyz_is_503_problem_when_the_broker_is_down(api_client, settings, pat
 
 
 def test_readyz_is_503_when_something_answers_but_is_not_amqp(api_client, settings, live_server):
-    # live_server speaks HTTP, not AMQP: the handshake check must notice
+    # live_server speaks HTTP, not AMQP: the broker login must fail
     port = live_server.url.rsplit(":", 1)[1]
     settings.AMQP_URL = f"amqp://guest:guest@127.0.0.1:{port}/%2F"
     assert_problem(api_client.get("/readyz"), 503, "service-unavailable")

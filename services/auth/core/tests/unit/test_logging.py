@@ -2,11 +2,11 @@ import json
 import logging
 
 from core.logging import JsonFormatter, RequestIdFilter
-from core.middleware import _request_id
+from core.request_id import reset_request_id, set_request_id
 
 
 def test_json_lines_carry_the_request_id_and_extras():
-    token = _request_id.set("rid-1")
+    token = set_request_id("rid-1")
     try:
         record = logging.makeLogRecord(
             {"name": "x", "levelname": "INFO", "msg": "hello %s", "args": ("you",)}
@@ -15,8 +15,8 @@ def test_json_lines_carry_the_request_id_and_extras():
         RequestIdFilter().filter(record)
         line = json.loads(JsonFormatter().format(record))
     finally:
-        _request_id.reset(token)
-    assert line["msg"] == "hello you"
+        reset_request_id(token)
+    assert line["message"] == "hello you"
     assert line["request_id"] == "rid-1"
     assert line["user_id"] == "u-1"
     assert line["level"] == "INFO"

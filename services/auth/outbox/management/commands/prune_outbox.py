@@ -1,7 +1,8 @@
-from datetime import UTC, datetime, timedelta
+import datetime as dt
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from outbox.services import outbox_prune
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         hours = options["hours"] if options["hours"] is not None else settings.OUTBOX_RETENTION_HOURS
         batch_size = options["batch_size"] or settings.RETENTION_PRUNE_BATCH_SIZE
-        older_than = datetime.now(tz=UTC) - timedelta(hours=hours)
+        older_than = timezone.now() - dt.timedelta(hours=hours)
         total = 0
         while deleted := outbox_prune(older_than=older_than, batch_size=batch_size):
             total += deleted

@@ -4,21 +4,25 @@ application after the commit (core.notify), never by a trigger inside the write 
 import uuid
 
 import pytest
+from core.listener import NotificationListener
 from django.db import connection, transaction
 
-from outbox.listener import OutboxListener
-from outbox.services import outbox_event_record
+from outbox.services import CHANNEL, outbox_emit
 
+REACTIVATED_AT = "2026-11-23T10:00:00Z"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _record() -> None:
-    outbox_event_record(event_type="user.reactivated", data={"user_id": str(uuid.uuid4())})
+    outbox_emit(
+        event_type="user.reactivated",
+        data={"user_id": str(uuid.uuid4()), "reactivated_at": "2026-11-23T10:00:00Z"},
+    )
 
 
 @pytest.fixture
 def listener():
-    listener = OutboxListener()
+    listener = NotificationListener(channel=CHANNEL)
     listener.listen()
     yield listener
     listener.close()

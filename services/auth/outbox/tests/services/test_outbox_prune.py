@@ -7,13 +7,17 @@ from django.db import connection
 
 from outbox.models import OutboxEvent
 from outbox.relay import OutboxRelay
-from outbox.services import outbox_event_record, outbox_prune
+from outbox.services import outbox_emit, outbox_prune
 
+REACTIVATED_AT = "2026-11-23T10:00:00Z"
 pytestmark = pytest.mark.django_db
 
 
 def _event(*, published_hours_ago: float | None, created_hours_ago: float = 400) -> OutboxEvent:
-    event = outbox_event_record(event_type="user.reactivated", data={"user_id": str(uuid.uuid4())})
+    event = outbox_emit(
+        event_type="user.reactivated",
+        data={"user_id": str(uuid.uuid4()), "reactivated_at": "2026-11-23T10:00:00Z"},
+    )
     now = datetime.now(tz=UTC)
     OutboxEvent.objects.filter(id=event.id).update(
         created_at=now - timedelta(hours=created_hours_ago),

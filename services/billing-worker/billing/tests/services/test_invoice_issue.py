@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from billing.contracts import schema_errors
+from billing.contracts import contract_errors
 from billing.errors import TransientError
 from billing.events import rental_finished_parse
 from billing.invoices import invoice_html
@@ -74,7 +74,7 @@ def test_every_example_becomes_one_invoice_event_and_receipt(path, storage, publ
     assert message.exchange == "billing.events"
     assert message.routing_key == "invoice.issued"
     issued = message.json
-    assert schema_errors(issued, event_type="invoice.issued") == []
+    assert contract_errors(issued, event_type="invoice.issued") == []
     assert message.message_id == issued["event_id"]
     assert issued["data"]["invoice_id"] == invoice["invoice_id"]
     assert issued["data"]["amount"] == invoice["total"]["amount"]
@@ -233,7 +233,7 @@ def test_reconciliation_request_publishes_a_valid_event(publisher):
     assert message.exchange == "billing.events"
     assert message.routing_key == "billing.reconciliation_requested"
     assert message.message_id == event["event_id"]
-    assert schema_errors(message.json, event_type="billing.reconciliation_requested") == []
+    assert contract_errors(message.json, event_type="billing.reconciliation_requested") == []
     assert message.json["data"]["older_than_seconds"] == 180
 
 

@@ -20,7 +20,7 @@ import pika
 import pytest
 
 from billing.config import amqp_user
-from billing.contracts import schema_errors
+from billing.contracts import contract_errors
 from billing.integrations.s3 import s3_client_create
 from billing.tests.conftest import CONTRACTS, INVALID_RENTAL_FINISHED, load_example
 from billing.tests.real import mails_to, require_env, wait_until
@@ -226,7 +226,7 @@ def test_duplicate_rental_finished_makes_one_invoice_same_event(stack):
     )
     events = [json.loads(b) for _, b in received]
     for issued in events:
-        assert schema_errors(issued, event_type="invoice.issued") == []
+        assert contract_errors(issued, event_type="invoice.issued") == []
     assert len({json.dumps(e, sort_keys=True) for e in events}) == 1, events
     data = events[0]["data"]
     assert data["rental_id"] == rental_id
@@ -294,6 +294,6 @@ def test_beat_requests_reconciliation(stack):
         lambda: received.extend(stack.drain(queue)) or received, timeout=30, what="reconciliation event"
     )
     event = json.loads(received[0][1])
-    assert schema_errors(event, event_type="billing.reconciliation_requested") == []
+    assert contract_errors(event, event_type="billing.reconciliation_requested") == []
     assert event["data"]["older_than_seconds"] == 180
     assert received[0][0].message_id == event["event_id"]

@@ -1,7 +1,8 @@
-"""Wakes the relay when outbox rows are committed: LISTEN on the channel `outbox.services` notifies right
-after the commit of every transaction that recorded events. Notifications only shorten the relay's wait;
-the poll stays as the fallback, so a lost connection or a missed notification delays events by at most
-one poll interval."""
+"""LISTEN on a PostgreSQL channel over a connection of its own.
+
+Used by the outbox relay (channel `outbox_event`, sent after the commit of every transaction that wrote outbox
+rows, `core.notify`: notifications only shorten the relay's wait, its poll stays the fallback) and by the
+bike-list page cache (channel `fleet_bike_changed`: the riders who just wrote, `fleet.page_cache`)."""
 
 import logging
 import select
@@ -9,15 +10,15 @@ import select
 import psycopg2
 from django.db import connections
 
-from outbox.services import CHANNEL
-
 logger = logging.getLogger(__name__)
 
 
-class OutboxListener:
-    """A dedicated autocommit connection (never the one the relay runs its transactions on)."""
+class NotificationListener:
+    """A dedicated autocommit connection (never one that runs transactions). Not thread-safe: callers in
+    several threads serialise their calls; any of them may close it."""
 
-    def __init__(self, *, alias: str = "default") -> None:
+    def __init__(self, *, channel: str, alias: str = "default") -> None:
+        self.channel = channel
         self.alias = alias
         self._wrapper = None
 
@@ -30,10 +31,11 @@ class OutboxListener:
         wrapper = connections.create_connection(self.alias)
         try:
             with wrapper.cursor() as cursor:
-                cursor.execute(f"LISTEN {CHANNEL}")
+                cursor.execute(f"LISTEN {self.channel}")
         except Exception:
             wrapper.close()
             raise
+        wrapper.inc_thread_sharing()  # the caller's threads take turns with it (and close it)
         self._wrapper = wrapper
 
     def wait(self, timeout: float) -> bool:
@@ -42,8 +44,15 @@ class OutboxListener:
         A broken connection also returns True (so the caller polls at once) and stops listening; the
         caller calls listen() again.
         """
+        received = self.receive(timeout)
+        return received is None or bool(received)
+
+    def receive(self, timeout: float) -> list[str] | None:
+        """Block up to `timeout` seconds; the payloads of the notifications that arrived (all pending are
+        consumed, oldest first; empty when none came). None when the connection broke: it stops listening
+        and the caller calls listen() again."""
         if self._wrapper is None:
-            return False
+            return []
         raw = self._wrapper.connection
         try:
             if not raw.notifies:
@@ -55,19 +64,18 @@ class OutboxListener:
                         # which poll() does not report; a round trip does (and is rare and cheap).
                         with raw.cursor() as cursor:
                             cursor.execute("SELECT 1")
-            if raw.notifies:
-                raw.notifies.clear()
-                return True
-            return False
+            payloads = [notification.payload for notification in raw.notifies]
+            raw.notifies.clear()
+            return payloads
         except (psycopg2.Error, OSError, ValueError) as exc:  # ValueError: select on a closed socket
-            logger.warning("outbox listener lost its connection", extra={"error": repr(exc)})
+            logger.warning("notification listener lost its connection", extra={"error": repr(exc)})
             self.close()
-            return True
+            return None
 
     def close(self) -> None:
         if self._wrapper is not None:
             try:
                 self._wrapper.close()
             except Exception:  # the connection is gone either way
-                logger.debug("outbox listener close failed", exc_info=True)
+                logger.debug("notification listener close failed", exc_info=True)
             self._wrapper = None
