@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from pika.exceptions import AMQPError, NackError
 
+from outbox import queries
 from outbox.services import CHANNEL, outbox_prune
 
 logger = logging.getLogger(__name__)
@@ -35,20 +36,6 @@ logger = logging.getLogger(__name__)
 UNROUTABLE_RETRY = dt.timedelta(seconds=15)
 MAX_BACKOFF_SECONDS = 30.0
 CONFIRM_TIMEOUT_SECONDS = 30.0
-
-# Plain SQL on the hot path: building the equivalent ORM queries cost more CPU per pass than running them.
-# The payload is read as text (Django would parse it); it is re-serialised compactly below, so the message
-# body is the same bytes as json.dumps(event.payload) of the model.
-_LOCK_BATCH_SQL = (
-    "SELECT id, event_id, event_type, exchange, payload::text FROM outbox_outboxevent "
-    "WHERE published_at IS NULL AND available_at <= %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED"
-)
-_MARK_PUBLISHED_SQL = (
-    "UPDATE outbox_outboxevent SET published_at = %s, attempts = attempts + 1 WHERE id = ANY(%s)"
-)
-_RETRY_LATER_SQL = (
-    "UPDATE outbox_outboxevent SET available_at = %s, attempts = attempts + 1 WHERE id = ANY(%s)"
-)
 
 
 class OutboxRelay:
@@ -121,8 +108,7 @@ class OutboxRelay:
         failure: Exception | None = None
         with transaction.atomic(), db_connection.cursor() as cursor:
             now = timezone.now()
-            cursor.execute(_LOCK_BATCH_SQL, [now, self.batch_size])
-            rows = cursor.fetchall()
+            rows = queries.batch_lock(cursor=cursor, now=now, limit=self.batch_size)
             if not rows:
                 return 0
             row_ids: dict[str, int] = {}
@@ -145,10 +131,10 @@ class OutboxRelay:
             published = [row_ids[event_id] for event_id in settled.acked if event_id in row_ids]
             unroutable = [row_ids[event_id] for event_id in settled.returned if event_id in row_ids]
             if published:
-                cursor.execute(_MARK_PUBLISHED_SQL, [timezone.now(), published])
+                queries.mark_published(cursor=cursor, ids=published, at=timezone.now())
             if unroutable:
                 logger.warning("outbox events unroutable, will retry", extra={"count": len(unroutable)})
-                cursor.execute(_RETRY_LATER_SQL, [now + UNROUTABLE_RETRY, unroutable])
+                queries.retry_later(cursor=cursor, ids=unroutable, at=now + UNROUTABLE_RETRY)
             if settled.nacked and failure is None:
                 failure = NackError(settled.nacked)  # its repr counts them
             if settled.nacked:
