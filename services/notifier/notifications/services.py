@@ -8,16 +8,16 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from riders.models import Category, Channel, Rider
 
-from notifications import costs
+from notifications import costs, queries
 from notifications.errors import ChatBlocked, PermanentError, TransientError
 from notifications.integrations import mail, telegram
-from notifications.models import InboxEvent, Kind, Notification, Status
+from notifications.models import Kind, Notification, Status
 
 logger = logging.getLogger(__name__)
 
@@ -277,23 +277,12 @@ HANDLERS = {
 }
 
 
-_INBOX_INSERT = (
-    f"INSERT INTO {InboxEvent._meta.db_table} (event_id, event_type, received_at)"  # noqa: S608 (a model's table)
-    " VALUES (%s, %s, now()) ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
-)
-
-
 @transaction.atomic
 def event_apply(*, envelope: dict) -> bool:
     """Apply a (validated) event once: its event_id goes into the inbox in the same transaction as what it
     causes. Returns False for an event already applied."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INBOX_INSERT,
-            [envelope["event_id"], envelope["event_type"]],
-        )
-        if cursor.fetchone() is None:
-            return False
+    if not queries.inbox_record(event_id=envelope["event_id"], event_type=envelope["event_type"]):
+        return False
     HANDLERS[envelope["event_type"]](envelope["data"])
     return True
 
