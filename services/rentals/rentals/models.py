@@ -61,6 +61,14 @@ class Rental(models.Model):
                 name="rental_unbilled_idx",
                 condition=models.Q(status="finished", invoice_id__isnull=True),
             ),
+            # The operators' day (stats.selectors.stats_today): rides started, and rides ended with what the
+            # hourly figures read (index-only scans over today's range).
+            models.Index(fields=["started_at"], name="rental_started_idx"),
+            models.Index(
+                fields=["ended_at"],
+                name="rental_ended_idx",
+                include=["duration_seconds", "cost_amount", "cost_currency", "billed_at"],
+            ),
         ]
 
     def __str__(self) -> str:

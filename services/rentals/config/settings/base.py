@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "zones",
     "vehicle_events",
     "mds",
+    "stats",
 ]
 
 MIDDLEWARE = [
