@@ -654,7 +654,7 @@ case "$CMD" in
     infra_up
     apps_up
     echo
-    echo "Velo is up: $GATEWAY_URL   (API docs: $GATEWAY_URL/docs/, mail: .run/$STACK/mail, Telegram: .run/$STACK/telegram/messages, logs: make logs)"
+    echo "Velo is up: $GATEWAY_URL   (API docs: $GATEWAY_URL/docs/, operator console: $GATEWAY_URL/console/, mail: .run/$STACK/mail, Telegram: .run/$STACK/telegram/messages, logs: make logs)"
     ;;
   infra-up) write_env; infra_up ;;
   apps-up) apps_up ;;
