@@ -1,11 +1,12 @@
 from core.permissions import IsAdmin
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rentals.apis import MoneySerializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stats import selectors
+from stats import selectors, services
 
 
 class HourSerializer(serializers.Serializer):
@@ -41,10 +42,13 @@ class StatsTodayOutputSerializer(serializers.Serializer):
 
 
 class StatsTodayApi(APIView):
-    """The operator console's "Today" page: rides, revenue, ride time, billing lag and open reports."""
+    """The operator console's "Today" page: rides, revenue, ride time, billing lag and open reports. Stores
+    the figures of hours that became settled first, so they are aggregated once."""
 
     permission_classes = [IsAdmin]
 
     @extend_schema(operation_id="stats_today", responses=StatsTodayOutputSerializer)
     def get(self, request):
-        return Response(StatsTodayOutputSerializer(selectors.stats_today()).data)
+        now = timezone.now()
+        services.settled_hours_store(now=now)
+        return Response(StatsTodayOutputSerializer(selectors.stats_today(now=now)).data)

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class StatsConfig(AppConfig):
-    """Read-only figures for operators (the console's "Today" page); owns no tables."""
+    """Figures for operators (the console's "Today" page); its table keeps the figures of settled hours."""
 
     name = "stats"
     default_auto_field = "django.db.models.BigAutoField"

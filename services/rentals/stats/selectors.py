@@ -1,6 +1,7 @@
-"""The day in numbers for operators. Each figure is one aggregate over an index range (rentals started or
-ended since midnight UTC, the partial indexes of active and unbilled rentals, open problem reports), so the
-cost grows with today's rides, not with the history (BENCHMARKS.md, S8)."""
+"""The day in numbers for operators. Hours that are settled (stats.models.SettledHour) are read as stored;
+the rest of the day is aggregated live over index ranges (rentals started or ended in it), plus the partial
+indexes of active and unbilled rentals and open problem reports. So a request costs the rides of the last
+hour or two, not of the whole day or the history (BENCHMARKS.md, S8)."""
 
 import datetime as dt
 
@@ -10,23 +11,36 @@ from django.utils import timezone
 from problems.models import ProblemReport, ProblemStatus
 from rentals.models import Rental, RentalStatus
 
+from stats.models import SettledHour
 
-def _day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    start = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + dt.timedelta(days=1)
+# An hour is settled this long after its end (a rental's times are taken just before its commit) once every
+# ride that ended by then is billed (billing takes seconds; reconciliation catches up within minutes).
+SETTLE_AFTER = dt.timedelta(minutes=10)
+FIGURES = ("rides_started", "rides_finished", "ride_seconds", "billed", "lag_seconds", "revenue")
 
 
-def stats_today(*, now: dt.datetime | None = None) -> dict:
-    """Rides started and finished, revenue and ride time per UTC hour of today (up to the current hour),
-    the day's totals, billing lag and the live counts. Revenue is the billed cost of the rides that finished
-    in that hour, per currency; a ride not billed yet counts in `billing.pending`."""
-    now = now or timezone.now()
-    start, end = _day_bounds(now)
-    hours = {
-        start + dt.timedelta(hours=h): {"rides_started": 0, "rides_finished": 0, "revenue": {}}
-        for h in range(now.astimezone(dt.UTC).hour + 1)
+def _hour(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def day_start(*, now: dt.datetime) -> dt.datetime:
+    return _hour(now).replace(hour=0)
+
+
+def empty_figures() -> dict:
+    return {
+        "rides_started": 0,
+        "rides_finished": 0,
+        "ride_seconds": 0,
+        "billed": 0,
+        "lag_seconds": 0.0,
+        "revenue": {},
     }
 
+
+def hour_figures(*, start: dt.datetime, end: dt.datetime) -> dict[dt.datetime, dict]:
+    """The figures of each UTC hour in [start, end) that has rides (two index-only range aggregates)."""
+    hours: dict[dt.datetime, dict] = {}
     started = (
         Rental.objects.filter(started_at__gte=start, started_at__lt=end)
         .annotate(hour=TruncHour("started_at", tzinfo=dt.UTC))
@@ -35,9 +49,7 @@ def stats_today(*, now: dt.datetime | None = None) -> dict:
         .order_by()
     )
     for row in started:
-        hours.setdefault(row["hour"], {"rides_started": 0, "rides_finished": 0, "revenue": {}})
-        hours[row["hour"]]["rides_started"] = row["n"]
-
+        hours.setdefault(row["hour"], empty_figures())["rides_started"] = row["n"]
     lag = ExpressionWrapper(F("billed_at") - F("ended_at"), output_field=DurationField())
     finished = (
         Rental.objects.filter(ended_at__gte=start, ended_at__lt=end)
@@ -52,45 +64,85 @@ def stats_today(*, now: dt.datetime | None = None) -> dict:
         )
         .order_by()
     )
-    totals = {"rides_finished": 0, "ride_seconds": 0, "billed": 0, "lag": dt.timedelta(0)}
-    revenue_total: dict[str, int] = {}
     for row in finished:
-        slot = hours.setdefault(row["hour"], {"rides_started": 0, "rides_finished": 0, "revenue": {}})
+        slot = hours.setdefault(row["hour"], empty_figures())
         slot["rides_finished"] += row["n"]
-        totals["rides_finished"] += row["n"]
-        totals["ride_seconds"] += row["ride_seconds"] or 0
-        totals["billed"] += row["billed"]
-        totals["lag"] += row["lag"] or dt.timedelta(0)
+        slot["ride_seconds"] += row["ride_seconds"] or 0
+        slot["billed"] += row["billed"]
+        slot["lag_seconds"] += row["lag"].total_seconds() if row["lag"] else 0.0
         currency = row["cost_currency"]
         if currency and row["revenue"] is not None:
             slot["revenue"][currency] = slot["revenue"].get(currency, 0) + row["revenue"]
-            revenue_total[currency] = revenue_total.get(currency, 0) + row["revenue"]
+    return hours
 
-    pending = Rental.objects.filter(status=RentalStatus.FINISHED, invoice_id__isnull=True).aggregate(
+
+def billing_pending() -> dict:
+    """Finished rentals of any day without an invoice: how many, and the oldest one's end."""
+    return Rental.objects.filter(status=RentalStatus.FINISHED, invoice_id__isnull=True).aggregate(
         n=Count("*"), oldest=Min("ended_at")
     )
+
+
+def settled_until(*, now: dt.datetime, oldest_pending: dt.datetime | None) -> dt.datetime:
+    """Every hour of today before the returned one is settled."""
+    until = max(day_start(now=now), _hour(now - SETTLE_AFTER))
+    if oldest_pending is not None:
+        until = max(day_start(now=now), min(until, _hour(oldest_pending)))
+    return until
+
+
+def stats_today(*, now: dt.datetime | None = None) -> dict:
+    """Rides started and finished, revenue and ride time per UTC hour of today (up to the current hour),
+    the day's totals, billing lag and the live counts. Revenue is the billed cost of the rides that finished
+    in that hour, per currency; a ride not billed yet counts in `billing.pending`."""
+    now = now or timezone.now()
+    start = day_start(now=now)
+    current = _hour(now)
+    pending = billing_pending()
+    settled = settled_until(now=now, oldest_pending=pending["oldest"])
+    stored = {
+        row["hour"]: row
+        for row in SettledHour.objects.filter(hour__gte=start, hour__lt=settled).values("hour", *FIGURES)
+    }
+    live_from = start
+    while live_from in stored:
+        live_from += dt.timedelta(hours=1)
+    live = hour_figures(start=live_from, end=start + dt.timedelta(days=1))
+    hours = {}
+    hour = start
+    while hour <= current:
+        hours[hour] = stored[hour] if hour < live_from else live.get(hour, empty_figures())
+        hour += dt.timedelta(hours=1)
 
     def money(amounts: dict[str, int]) -> list[dict]:
         return [{"amount": amount, "currency": currency} for currency, amount in sorted(amounts.items())]
 
+    revenue: dict[str, int] = {}
+    for figures in hours.values():
+        for currency, amount in figures["revenue"].items():
+            revenue[currency] = revenue.get(currency, 0) + amount
+    finished = sum(figures["rides_finished"] for figures in hours.values())
+    billed = sum(figures["billed"] for figures in hours.values())
     return {
         "date": start.date(),
         "generated_at": now,
         "hours": [
             {
                 "hour": hour,
-                "rides_started": slot["rides_started"],
-                "rides_finished": slot["rides_finished"],
-                "revenue": money(slot["revenue"]),
+                "rides_started": figures["rides_started"],
+                "rides_finished": figures["rides_finished"],
+                "revenue": money(figures["revenue"]),
             }
-            for hour, slot in sorted(hours.items())
+            for hour, figures in hours.items()
         ],
         "totals": {
-            "rides_started": sum(slot["rides_started"] for slot in hours.values()),
-            "rides_finished": totals["rides_finished"],
-            "revenue": money(revenue_total),
+            "rides_started": sum(figures["rides_started"] for figures in hours.values()),
+            "rides_finished": finished,
+            "revenue": money(revenue),
             "average_duration_seconds": (
-                round(totals["ride_seconds"] / totals["rides_finished"]) if totals["rides_finished"] else None
+                round(sum(figures["ride_seconds"] for figures in hours.values()) / finished)
+                if finished
+                else None
             ),
         },
         "active_rentals": Rental.objects.filter(status=RentalStatus.ACTIVE).count(),
@@ -100,7 +152,9 @@ def stats_today(*, now: dt.datetime | None = None) -> dict:
                 max(0, round((now - pending["oldest"]).total_seconds())) if pending["oldest"] else None
             ),
             "average_lag_seconds": (
-                round(totals["lag"].total_seconds() / totals["billed"], 1) if totals["billed"] else None
+                round(sum(figures["lag_seconds"] for figures in hours.values()) / billed, 1)
+                if billed
+                else None
             ),
         },
         "open_problem_reports": ProblemReport.objects.filter(status=ProblemStatus.OPEN).count(),

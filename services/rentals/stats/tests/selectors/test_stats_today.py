@@ -5,7 +5,9 @@ import pytest
 from problems.models import ProblemReport
 from rentals.models import Rental
 
+from stats.models import SettledHour
 from stats.selectors import stats_today
+from stats.services import settled_hours_store
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +97,50 @@ def test_revenue_is_kept_per_currency(ride):
         {"amount": 300, "currency": "EUR"},
         {"amount": 500, "currency": "PLN"},
     ]
+
+
+def _day(ride):
+    seconds = dt.timedelta(seconds=1)
+    ten = NOW.replace(hour=10, minute=0)
+    ride(started_at=ten.replace(hour=2), minutes=30, cost=800, billed_after=3 * seconds)
+    ride(started_at=ten + dt.timedelta(minutes=5), minutes=10, cost=350, billed_after=2 * seconds)
+    ride(started_at=ten + dt.timedelta(minutes=50), minutes=20, cost=600, billed_after=4 * seconds)
+    ride(started_at=NOW - dt.timedelta(minutes=40), minutes=5, cost=300, billed_after=seconds)
+    ride(started_at=NOW - dt.timedelta(minutes=3))
+
+
+def test_settled_hours_are_stored_once_and_read_back_unchanged(ride):
+    _day(ride)
+    live = stats_today(now=NOW)
+
+    assert settled_hours_store(now=NOW) == 15  # 00:00 … 14:00; 15:00 is not over
+    assert settled_hours_store(now=NOW) == 0
+    assert SettledHour.objects.get(hour=NOW.replace(hour=10, minute=0)).rides_started == 2
+
+    assert stats_today(now=NOW) == live
+
+
+def test_stored_hours_are_what_is_read(ride):
+    _day(ride)
+    settled_hours_store(now=NOW)
+    SettledHour.objects.filter(hour=NOW.replace(hour=2, minute=0)).update(rides_started=7)
+
+    stats = stats_today(now=NOW)
+
+    assert stats["hours"][2]["rides_started"] == 7
+    assert stats["totals"]["rides_started"] == 7 + 3 + 1
+
+
+def test_an_hour_is_not_settled_while_a_ride_that_ended_by_then_waits_for_billing(ride):
+    _day(ride)
+    ride(started_at=NOW.replace(hour=9, minute=0), minutes=20)  # ended 09:20, not billed
+
+    assert settled_hours_store(now=NOW) == 9  # 00:00 … 08:00
+    assert stats_today(now=NOW)["billing"]["pending"] == 1
+
+
+def test_the_last_hour_settles_only_after_the_grace_time(ride):
+    _day(ride)
+
+    assert settled_hours_store(now=NOW.replace(hour=15, minute=5)) == 14  # 14:00 ended only 5 minutes ago
+    assert settled_hours_store(now=NOW.replace(hour=15, minute=11)) == 1
