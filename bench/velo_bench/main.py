@@ -40,6 +40,7 @@ from velo_bench.s4 import deep_history_cursor, scenario4
 from velo_bench.s5 import login_load, token_verify_cost
 from velo_bench.s6 import S6_CLIENTS, S6_WRITERS, scenario6
 from velo_bench.s7 import S7_ALERTS, S7_ZONES, scenario7
+from velo_bench.s8 import S8_TODAY, S8_TOTAL, scenario8
 from velo_bench.seeding import seed_large, seed_small
 from velo_bench.servers import STACK_MODEL, models_available, swap_rentals_web
 from velo_bench.shell import pid_file, sh, stack
@@ -161,6 +162,11 @@ def main() -> int:
             log(f"S7 GBFS feeds with {S7_ZONES} zones and {S7_ALERTS} alerts, uncached")
             res["scenarios"]["s7"] = scenario7(riders[0]["access"])
             log(f"  S7: {res['scenarios']['s7']}")
+
+        if wanted("s8"):
+            log(f"S8 GET /api/stats/today with {S8_TOTAL} rentals, {S8_TODAY} of them today")
+            res["scenarios"]["s8"] = scenario8()
+            log(f"  S8: {res['scenarios']['s8']['served']}")
 
         if wanted("s4"):
             log("S4 page latency at the small scale")
