@@ -41,7 +41,7 @@ export AUTH_TOKEN_RATE=1200r/m AUTH_TOKEN_BURST=200
 # ... and registers them (and asks for links) from that one address too: auth's per-address limits are
 # checked by its unit tests; the lockout e2e test presents other loopback addresses.
 # The console's map asks an unreachable tile server: the CSP names its origin, and the map must still draw.
-export CONSOLE_TILE_URL='http://127.0.0.1:9/tiles/{z}/{x}/{y}.png'
+export CONSOLE_TILE_URL='http://127.0.0.1:5/tiles/{z}/{x}/{y}.png'
 export AUTH_REGISTER_RATE_PER_IP=100000 AUTH_RESEND_RATE_PER_IP=100000 AUTH_RESET_RATE_PER_IP=100000
 $STACK reset "$TS" >/dev/null 2>&1 || true
 trap '$STACK down "$TS" >/dev/null 2>&1 || true' EXIT

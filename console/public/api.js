@@ -103,14 +103,21 @@ export async function api(path, options = {}) {
   }
 }
 
-/** Every item of a cursor-paginated list (follows `next` on this origin). */
+/** The path and query of a page link (`next`/`previous`), so that the request stays on this origin. */
+export function pagePath(link) {
+  if (!link) return null;
+  const url = new URL(link, location.origin);
+  return url.pathname + url.search;
+}
+
+/** Every item of a cursor-paginated list. */
 export async function allPages(path) {
   const items = [];
   let next = path;
   while (next) {
     const page = await api(next);
     items.push(...page.results);
-    next = page.next ? new URL(page.next, location.origin).pathname + new URL(page.next, location.origin).search : null;
+    next = pagePath(page.next);
   }
   return items;
 }

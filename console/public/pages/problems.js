@@ -1,5 +1,5 @@
 // Problems: riders' problem reports, open ones first; an operator resolves or rejects them with a note.
-import { api } from "../api.js";
+import { api, pagePath } from "../api.js";
 import { h, status, when } from "../dom.js";
 
 export const title = "Problems";
@@ -16,8 +16,7 @@ export async function mount(main) {
       const page = await api(path || `/api/problems?status=${filter.value}&page_size=50`);
       if (!path) rows.replaceChildren();
       rows.append(...page.results.map(row));
-      next = page.next ? new URL(page.next, location.origin) : null;
-      next = next && next.pathname + next.search;
+      next = pagePath(page.next);
       more.hidden = !next;
       rows.dataset.loaded = filter.value;
       status(message, rows.children.length ? "" : `No ${filter.value} reports.`);

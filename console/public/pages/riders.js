@@ -1,5 +1,5 @@
 // Riders: find accounts by email (auth's admin API), disable or re-enable them, read a rider's wallet and ledger.
-import { api } from "../api.js";
+import { api, pagePath } from "../api.js";
 import { h, money, status, when } from "../dom.js";
 
 export const title = "Riders";
@@ -60,7 +60,7 @@ export async function mount(main) {
         api(cursorPath || `/api/wallets/${user.id}/transactions?page_size=20`),
       ]);
       const balance = wallets.results[0]?.balance;
-      const next = ledger.next ? new URL(ledger.next, location.origin) : null;
+      const next = pagePath(ledger.next);
       wallet.replaceChildren(
         h("h2", {}, `Wallet of ${user.email}`),
         h("p", {}, "Balance: ", h("strong", { id: "wallet-balance" }, balance ? money(balance) : "no wallet yet")),
@@ -77,7 +77,7 @@ export async function mount(main) {
           ),
         ),
         ledger.results.length ? null : h("p", { class: "muted" }, "No ledger entries."),
-        next ? h("button", { type: "button", onclick: () => showWallet(user, next.pathname + next.search) }, "Older entries") : null,
+        next ? h("button", { type: "button", onclick: () => showWallet(user, next) }, "Older entries") : null,
       );
     } catch (error) {
       wallet.replaceChildren(h("p", { class: "error" }, error.message));
