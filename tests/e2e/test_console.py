@@ -267,6 +267,7 @@ def test_riders_problems_and_alerts_pages(console: Console, admin: Account, regi
     row = page.locator(f'#rider-results tr[data-email="{rider.email}"]')
     row.locator("button:has-text('Wallet')").click()
     page.wait_for_selector("#wallet-balance")
+    assert "null" not in (page.text_content("#wallet") or "")
     console.screenshot("riders")
     row.locator("button:has-text('Disable')").click()
     page.wait_for_selector(

@@ -76,8 +76,8 @@ export async function mount(main) {
             ),
           ),
         ),
-        ledger.results.length ? null : h("p", { class: "muted" }, "No ledger entries."),
-        next ? h("button", { type: "button", onclick: () => showWallet(user, next) }, "Older entries") : null,
+        ...(ledger.results.length ? [] : [h("p", { class: "muted" }, "No ledger entries.")]),
+        ...(next ? [h("button", { type: "button", onclick: () => showWallet(user, next) }, "Older entries")] : []),
       );
     } catch (error) {
       wallet.replaceChildren(h("p", { class: "error" }, error.message));
