@@ -1,5 +1,4 @@
 from core.permissions import IsAdmin
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rentals.apis import MoneySerializer
 from rest_framework import serializers
@@ -43,12 +42,12 @@ class StatsTodayOutputSerializer(serializers.Serializer):
 
 class StatsTodayApi(APIView):
     """The operator console's "Today" page: rides, revenue, ride time, billing lag and open reports. Stores
-    the figures of hours that became settled first, so they are aggregated once."""
+    the figures of hours that became settled, so each is aggregated once."""
 
     permission_classes = [IsAdmin]
 
     @extend_schema(operation_id="stats_today", responses=StatsTodayOutputSerializer)
     def get(self, request):
-        now = timezone.now()
-        services.settled_hours_store(now=now)
-        return Response(StatsTodayOutputSerializer(selectors.stats_today(now=now)).data)
+        stats, newly_settled = selectors.stats_today()
+        services.settled_hours_store(figures=newly_settled)
+        return Response(StatsTodayOutputSerializer(stats).data)

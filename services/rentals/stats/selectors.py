@@ -91,10 +91,13 @@ def settled_until(*, now: dt.datetime, oldest_pending: dt.datetime | None) -> dt
     return until
 
 
-def stats_today(*, now: dt.datetime | None = None) -> dict:
+def stats_today(*, now: dt.datetime | None = None) -> tuple[dict, dict[dt.datetime, dict]]:
     """Rides started and finished, revenue and ride time per UTC hour of today (up to the current hour),
     the day's totals, billing lag and the live counts. Revenue is the billed cost of the rides that finished
-    in that hour, per currency; a ride not billed yet counts in `billing.pending`."""
+    in that hour, per currency; a ride not billed yet counts in `billing.pending`.
+
+    Also returns the figures of the settled hours that were aggregated live because they are not stored yet,
+    for stats.services.settled_hours_store."""
     now = now or timezone.now()
     start = day_start(now=now)
     current = _hour(now)
@@ -123,6 +126,7 @@ def stats_today(*, now: dt.datetime | None = None) -> dict:
             revenue[currency] = revenue.get(currency, 0) + amount
     finished = sum(figures["rides_finished"] for figures in hours.values())
     billed = sum(figures["billed"] for figures in hours.values())
+    newly_settled = {hour: figures for hour, figures in hours.items() if live_from <= hour < settled}
     return {
         "date": start.date(),
         "generated_at": now,
@@ -158,4 +162,4 @@ def stats_today(*, now: dt.datetime | None = None) -> dict:
             ),
         },
         "open_problem_reports": ProblemReport.objects.filter(status=ProblemStatus.OPEN).count(),
-    }
+    }, newly_settled

@@ -1,29 +1,15 @@
 import datetime as dt
 
-from django.utils import timezone
-
-from stats import selectors
 from stats.models import SettledHour
 
 
-def settled_hours_store(*, now: dt.datetime | None = None) -> int:
-    """Store the figures of today's settled hours that are not stored yet (one aggregate over their range);
-    concurrent callers store the same figures, the first one wins. Returns how many hours were stored."""
-    now = now or timezone.now()
-    start = selectors.day_start(now=now)
-    until = selectors.settled_until(now=now, oldest_pending=selectors.billing_pending()["oldest"])
-    have = set(SettledHour.objects.filter(hour__gte=start, hour__lt=until).values_list("hour", flat=True))
-    missing = []
-    hour = start
-    while hour < until:
-        if hour not in have:
-            missing.append(hour)
-        hour += dt.timedelta(hours=1)
-    if not missing:
+def settled_hours_store(*, figures: dict[dt.datetime, dict]) -> int:
+    """Store the figures of hours that became settled (as stats.selectors.stats_today aggregated them), so
+    they are read, not aggregated, from now on. Concurrent requests store the same figures; the first wins.
+    Returns how many hours were given."""
+    if not figures:
         return 0
-    figures = selectors.hour_figures(start=missing[0], end=until)
     SettledHour.objects.bulk_create(
-        [SettledHour(hour=hour, **figures.get(hour, selectors.empty_figures())) for hour in missing],
-        ignore_conflicts=True,
+        [SettledHour(hour=hour, **values) for hour, values in figures.items()], ignore_conflicts=True
     )
-    return len(missing)
+    return len(figures)

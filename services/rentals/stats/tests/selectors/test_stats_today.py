@@ -52,7 +52,7 @@ def test_hours_totals_and_billing(ride, bike):
     ride(started_at=NOW - dt.timedelta(days=1), minutes=30, cost=800, billed_after=dt.timedelta(seconds=1))
     ProblemReport.objects.create(bike=bike, user_id=uuid.uuid4(), category="tyre")
 
-    stats = stats_today(now=NOW)
+    stats, _ = stats_today(now=NOW)
 
     assert stats["date"] == NOW.date()
     assert [h["hour"].hour for h in stats["hours"]] == list(range(16))
@@ -77,7 +77,7 @@ def test_hours_totals_and_billing(ride, bike):
 def test_quiet_day_has_zero_hours_and_no_averages(ride):
     ride(started_at=NOW - dt.timedelta(days=2), minutes=10, cost=350, billed_after=dt.timedelta(seconds=1))
 
-    stats = stats_today(now=NOW.replace(hour=0, minute=5))
+    stats, _ = stats_today(now=NOW.replace(hour=0, minute=5))
 
     assert stats["hours"] == [
         {"hour": NOW.replace(hour=0, minute=0), "rides_started": 0, "rides_finished": 0, "revenue": []}
@@ -91,7 +91,7 @@ def test_revenue_is_kept_per_currency(ride):
     ride(started_at=ten, minutes=10, cost=300, billed_after=dt.timedelta(seconds=1), currency="EUR")
     ride(started_at=ten, minutes=10, cost=500, billed_after=dt.timedelta(seconds=1), currency="PLN")
 
-    stats = stats_today(now=NOW)
+    stats, _ = stats_today(now=NOW)
 
     assert stats["totals"]["revenue"] == [
         {"amount": 300, "currency": "EUR"},
@@ -109,23 +109,27 @@ def _day(ride):
     ride(started_at=NOW - dt.timedelta(minutes=3))
 
 
+def _settle(now):
+    return settled_hours_store(figures=stats_today(now=now)[1])
+
+
 def test_settled_hours_are_stored_once_and_read_back_unchanged(ride):
     _day(ride)
-    live = stats_today(now=NOW)
+    live, _ = stats_today(now=NOW)
 
-    assert settled_hours_store(now=NOW) == 15  # 00:00 … 14:00; 15:00 is not over
-    assert settled_hours_store(now=NOW) == 0
+    assert _settle(NOW) == 15  # 00:00 … 14:00; 15:00 is not over
+    assert _settle(NOW) == 0
     assert SettledHour.objects.get(hour=NOW.replace(hour=10, minute=0)).rides_started == 2
 
-    assert stats_today(now=NOW) == live
+    assert stats_today(now=NOW)[0] == live
 
 
 def test_stored_hours_are_what_is_read(ride):
     _day(ride)
-    settled_hours_store(now=NOW)
+    _settle(NOW)
     SettledHour.objects.filter(hour=NOW.replace(hour=2, minute=0)).update(rides_started=7)
 
-    stats = stats_today(now=NOW)
+    stats, _ = stats_today(now=NOW)
 
     assert stats["hours"][2]["rides_started"] == 7
     assert stats["totals"]["rides_started"] == 7 + 3 + 1
@@ -135,12 +139,12 @@ def test_an_hour_is_not_settled_while_a_ride_that_ended_by_then_waits_for_billin
     _day(ride)
     ride(started_at=NOW.replace(hour=9, minute=0), minutes=20)  # ended 09:20, not billed
 
-    assert settled_hours_store(now=NOW) == 9  # 00:00 … 08:00
-    assert stats_today(now=NOW)["billing"]["pending"] == 1
+    assert _settle(NOW) == 9  # 00:00 … 08:00
+    assert stats_today(now=NOW)[0]["billing"]["pending"] == 1
 
 
 def test_the_last_hour_settles_only_after_the_grace_time(ride):
     _day(ride)
 
-    assert settled_hours_store(now=NOW.replace(hour=15, minute=5)) == 14  # 14:00 ended only 5 minutes ago
-    assert settled_hours_store(now=NOW.replace(hour=15, minute=11)) == 1
+    assert _settle(NOW.replace(hour=15, minute=5)) == 14  # 14:00 ended only 5 minutes ago
+    assert _settle(NOW.replace(hour=15, minute=11)) == 1
