@@ -299,3 +299,31 @@ def test_a_rider_cannot_log_in_to_the_console(console: Console, console_rider: A
     console.page.wait_for_selector("#login-error:has-text('not an operator')")
     assert console.page.is_hidden("#shell")
     console.screenshot("login-refused")
+
+
+def test_the_console_renews_its_access_token_after_a_401(console: Console, admin: Account) -> None:
+    """An access token that expired (simulated: the first stats request is answered 401) is renewed with the
+    refresh token and the request repeated; the operator stays logged in."""
+    requested: list[str] = []
+    console.page.on("request", lambda request: requested.append(urlsplit(request.url).path))
+    answered_401 = []
+
+    def expire_once(route) -> None:
+        if answered_401:
+            route.continue_()
+            return
+        answered_401.append(route.request.url)
+        route.fulfill(
+            status=401,
+            content_type="application/problem+json",
+            body='{"type": "https://velo.example/problems/token-invalid", "title": "Unauthorized",'
+            ' "status": 401, "detail": "Token expired."}',
+        )
+
+    console.page.route("**/api/stats/today", expire_once)
+    console.log_in(admin.email, admin.password)
+    console.open("today")
+    console.page.wait_for_selector("main[data-generated-at]")
+    assert answered_401 and "/api/auth/token/refresh" in requested
+    assert console.page.is_visible("#shell")
+    assert console.script_errors() == []
