@@ -21,7 +21,8 @@ fi
 
 # Derived: the operator console's tile server. CONSOLE_TILE_URL is a Leaflet URL template ({s}, {z}, {x}, {y}
 # placeholders) or empty; its origin ({s} becomes *) joins the console's CSP img-src, and the URL is handed to
-# the console in /console/config.json.
+# the console in /console/config.json. With tiles, img-src also allows data: images: Leaflet puts a data: GIF
+# into a tile that failed or was dropped (an image, never a script).
 tile_url=${CONSOLE_TILE_URL:-}
 case "$tile_url" in
     "") CONSOLE_IMG_SRC="'self'"; CONSOLE_CONFIG_JSON='{"tile_url":null}' ;;
@@ -32,7 +33,7 @@ case "$tile_url" in
                 exit 2 ;;
         esac
         origin=$(printf '%s' "$tile_url" | sed -E 's#^(https?://[^/]+)/.*$#\1#; s#\{s\}#*#')
-        CONSOLE_IMG_SRC="'self' $origin"
+        CONSOLE_IMG_SRC="'self' data: $origin"
         CONSOLE_CONFIG_JSON="{\"tile_url\":\"$tile_url\"}" ;;
     *)
         echo "render.sh: CONSOLE_TILE_URL must be an http(s) URL template or empty" >&2

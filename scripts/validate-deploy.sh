@@ -188,7 +188,7 @@ for name, request, expected in cases:
 status, headers, body = raw(b"GET /console/ HTTP/1.1\r\n" + close + b"\r\n")
 csp = headers.get("content-security-policy", "")
 if not (status == 200 and headers.get("content-type", "").startswith("text/html") and b"app.js" in body
-        and "img-src 'self' https://*.tiles.example;" in csp and "script-src 'self';" in csp
+        and "img-src 'self' data: https://*.tiles.example;" in csp and "script-src 'self';" in csp
         and "frame-ancestors 'none'" in csp and headers.get("cache-control") == "no-cache"):
     failures += 1
     print(f"/console/: got {status} {headers}")
