@@ -70,13 +70,12 @@ export async function mount(main, { config }) {
   let selected = null;
   let alive = true;
 
-  function bikePosition(bike, docked) {
+  function bikePosition(bike, ring) {
     // Docked bikes sit on a small ring around their station so each can be clicked.
     const station = stations.get(bike.station_id);
     if (!station) return bike.lat !== null && bike.lon !== null ? [bike.lat, bike.lon] : null;
-    const index = docked.indexOf(bike.id);
-    const angle = (2 * Math.PI * index) / Math.max(docked.length, 1);
-    const radius = 0.0006 + 0.00002 * docked.length;
+    const angle = (2 * Math.PI * ring.get(bike.id)) / Math.max(ring.size, 1);
+    const radius = 0.0006 + 0.00002 * ring.size;
     return [station.lat + radius * Math.sin(angle), station.lon + (radius * Math.cos(angle)) / Math.cos((station.lat * Math.PI) / 180)];
   }
 
@@ -84,7 +83,10 @@ export async function mount(main, { config }) {
     layer.clearLayers();
     const docked = new Map();
     for (const bike of bikes.values()) {
-      if (bike.station_id) docked.set(bike.station_id, [...(docked.get(bike.station_id) || []), bike.id]);
+      if (!bike.station_id) continue;
+      if (!docked.has(bike.station_id)) docked.set(bike.station_id, new Map());
+      const ring = docked.get(bike.station_id);
+      ring.set(bike.id, ring.size); // the bike's place on its station's ring
     }
     for (const station of stations.values()) {
       const state = stationState(station);
@@ -101,7 +103,7 @@ export async function mount(main, { config }) {
       Object.assign(marker.getElement().dataset, { station: station.name, state, colour: state });
     }
     for (const bike of bikes.values()) {
-      const position = bikePosition(bike, docked.get(bike.station_id) || []);
+      const position = bikePosition(bike, docked.get(bike.station_id) || new Map());
       if (!position) continue;
       const state = bikeState(bike);
       const marker = L.circleMarker(position, {
