@@ -19,6 +19,28 @@ if [ -z "${AUTH_TOKEN_RETRY_AFTER:-}" ]; then
     export AUTH_TOKEN_RETRY_AFTER="${AUTH_TOKEN_RETRY_AFTER:-1}"
 fi
 
+# Derived: the operator console's tile server. CONSOLE_TILE_URL is a Leaflet URL template ({s}, {z}, {x}, {y}
+# placeholders) or empty; its origin ({s} becomes *) joins the console's CSP img-src, and the URL is handed to
+# the console in /console/config.json. With tiles, img-src also allows data: images: Leaflet puts a data: GIF
+# into a tile that failed or was dropped (an image, never a script).
+tile_url=${CONSOLE_TILE_URL:-}
+case "$tile_url" in
+    "") CONSOLE_IMG_SRC="'self'"; CONSOLE_CONFIG_JSON='{"tile_url":null}' ;;
+    http://*/* | https://*/*)
+        case "$tile_url" in
+            *[!A-Za-z0-9._~:/?#@!\&+,\;=%{}-]*)
+                echo "render.sh: CONSOLE_TILE_URL contains characters a tile URL template does not need" >&2
+                exit 2 ;;
+        esac
+        origin=$(printf '%s' "$tile_url" | sed -E 's#^(https?://[^/]+)/.*$#\1#; s#\{s\}#*#')
+        CONSOLE_IMG_SRC="'self' data: $origin"
+        CONSOLE_CONFIG_JSON="{\"tile_url\":\"$tile_url\"}" ;;
+    *)
+        echo "render.sh: CONSOLE_TILE_URL must be an http(s) URL template or empty" >&2
+        exit 2 ;;
+esac
+export CONSOLE_IMG_SRC CONSOLE_CONFIG_JSON
+
 vars=$(grep -o '\${[A-Z_][A-Z0-9_]*}' "$template" | sort -u | tr -d '${}')
 missing=""
 for v in $vars; do

@@ -16,6 +16,8 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 command -v setsid >/dev/null || need_apt+=(util-linux)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
+# The operator console's browser tests (tests/e2e/test_console.py) drive Debian's Chromium through Playwright.
+command -v chromium >/dev/null || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     log "missing Debian packages: ${need_apt[*]} (run as root, or: sudo apt-get install ${need_apt[*]})"; exit 1
@@ -67,5 +69,14 @@ if ! stamp_ok "$newman_dir/node_modules" "$newman_hash"; then
   log "newman (npm ci in tools/newman)"
   (cd "$newman_dir" && npm ci --no-audit --no-fund --loglevel=error)
   echo "$newman_hash" >"$newman_dir/node_modules/.velo-stamp"
+fi
+# The operator console's libraries (Leaflet, Chart.js), pinned by console/package-lock.json; the copies the
+# gateway serves are committed in console/public/vendor/ and checked against these by make test.
+console_dir="$ROOT/console"
+console_hash=$(sha256sum "$console_dir/package-lock.json" | cut -c1-16)
+if ! stamp_ok "$console_dir/node_modules" "$console_hash"; then
+  log "console libraries (npm ci in console)"
+  (cd "$console_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$console_hash" >"$console_dir/node_modules/.velo-stamp"
 fi
 log "dependencies in place"

@@ -198,7 +198,7 @@ EOF
       RIDER_STATUS_CACHE_SECONDS OUTBOX_RELAY_COALESCE_SECONDS OUTBOX_VALIDATE_ON_EMIT BIKE_LIST_CACHE_SECONDS \
       OUTBOX_RELAY_POLL_SECONDS OUTBOX_RELAY_BATCH_SIZE OUTBOX_POLL_INTERVAL_SECONDS OUTBOX_BATCH_SIZE \
       BIKE_LIST_MAX_AGE_SECONDS \
-      ADMIN_UI_ENABLED TRUSTED_PROXIES PROBLEM_REPORTS_TO_CHECK ZONE_MAX_VERTICES GBFS_PROPULSION_TYPE \
+      ADMIN_UI_ENABLED TRUSTED_PROXIES CONSOLE_TILE_URL PROBLEM_REPORTS_TO_CHECK ZONE_MAX_VERTICES GBFS_PROPULSION_TYPE \
       GBFS_MAX_RANGE_METERS TELEGRAM_BOT_USERNAME RESERVATION_REMINDER_SECONDS \
       LONG_RENTAL_REMINDER_MINUTES TELEGRAM_LINK_TTL_SECONDS NOTIFIER_MAX_RETRIES NOTIFIER_DISPATCH_POLL_SECONDS \
       MDS_PROVIDER_ID MDS_HOUR_CLOSE_SECONDS MDS_RATE_PER_SECOND MDS_RATE_BURST AGENCY_TOKEN_TTL_SECONDS; do
@@ -564,6 +564,7 @@ gateway_up() {
     AUTH_TOKEN_RATE="${AUTH_TOKEN_RATE:-60r/m}" AUTH_TOKEN_BURST="${AUTH_TOKEN_BURST:-30}" \
     CORS_ALLOWED_ORIGINS_REGEX="${CORS_ALLOWED_ORIGINS_REGEX:-^https?://(localhost|127\\.0\\.0\\.1)(:[0-9]+)?\$}" \
     ADMIN_UI_ENABLED="${ADMIN_UI_ENABLED:-false}" TRUSTED_PROXIES="${TRUSTED_PROXIES:-}" \
+    CONSOLE_ROOT="$ROOT/console/public" CONSOLE_TILE_URL="${CONSOLE_TILE_URL:-}" \
     sh "$ROOT/gateway/render.sh" "$ROOT/gateway/nginx.conf" "$dir" 2>>"$LOGS/gateway.log" || die "gateway config not rendered (see logs/gateway.log)"
   nginx -t -q -e stderr -p "$dir/" -c "$dir/nginx.conf" -g 'daemon off;' 2>>"$LOGS/gateway.log" || die "gateway config invalid (see logs/gateway.log)"
   if alive gateway; then
@@ -655,7 +656,7 @@ case "$CMD" in
     infra_up
     apps_up
     echo
-    echo "Velo is up: $GATEWAY_URL   (API docs: $GATEWAY_URL/docs/, mail: .run/$STACK/mail, Telegram: .run/$STACK/telegram/messages, logs: make logs)"
+    echo "Velo is up: $GATEWAY_URL   (API docs: $GATEWAY_URL/docs/, operator console: $GATEWAY_URL/console/, mail: .run/$STACK/mail, Telegram: .run/$STACK/telegram/messages, logs: make logs)"
     ;;
   infra-up) write_env; infra_up ;;
   apps-up) apps_up ;;

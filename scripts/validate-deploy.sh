@@ -91,6 +91,7 @@ gateway_check() {
         NOTIFIER_UPSTREAM=127.0.0.1:18003 \
         AUTH_TOKEN_RATE=60r/m AUTH_TOKEN_BURST=30 ADMIN_UI_ENABLED=false TRUSTED_PROXIES="10.0.0.0/8 fc00::/7" \
         CORS_ALLOWED_ORIGINS_REGEX='^https?://(localhost|127\.0\.0\.1)(:[0-9]+)?$' \
+        CONSOLE_ROOT="$PWD/console/public" CONSOLE_TILE_URL= \
         sh gateway/render.sh gateway/nginx.conf "$prefix" &&
         nginx -t -q -p "$prefix" -c "$prefix/nginx.conf" -e stderr
 }
@@ -106,7 +107,14 @@ print(*(s.getsockname()[1] for s in socks))')
     GATEWAY_LISTEN=127.0.0.1:$port AUTH_UPSTREAM=127.0.0.1:$dead RENTALS_UPSTREAM=127.0.0.1:$dead \
         NOTIFIER_UPSTREAM=127.0.0.1:$dead \
         AUTH_TOKEN_RATE=7r/m AUTH_TOKEN_BURST=3 CORS_ALLOWED_ORIGINS_REGEX='^https://app\.example$' ADMIN_UI_ENABLED=false \
+        CONSOLE_ROOT="$PWD/console/public" CONSOLE_TILE_URL='https://{s}.tiles.example/{z}/{x}/{y}.png' \
         sh gateway/render.sh gateway/nginx.conf "$prefix" || return 1
+    # A tile URL that could break out of the CSP or the config JSON is refused.
+    if CONSOLE_TILE_URL="https://x.example/{z}/{x}/{y}.png' ; script-src *" CONSOLE_ROOT=/x GATEWAY_LISTEN=1 \
+        AUTH_UPSTREAM=1 RENTALS_UPSTREAM=1 NOTIFIER_UPSTREAM=1 AUTH_TOKEN_RATE=1r/s AUTH_TOKEN_BURST=1 \
+        CORS_ALLOWED_ORIGINS_REGEX=x ADMIN_UI_ENABLED=false sh gateway/render.sh gateway/nginx.conf "$WORK/bad" 2>/dev/null; then
+        echo "render.sh accepted a CONSOLE_TILE_URL with a quote and a space"; return 1
+    fi
     grep -q 'rate=7r/m;' "$prefix/nginx.conf" && grep -q 'burst=3 nodelay;' "$prefix/nginx.conf" ||
         { echo "AUTH_TOKEN_RATE/AUTH_TOKEN_BURST not rendered into limit_req"; return 1; }
     nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" -g 'daemon off;' >"$prefix/access.log" 2>&1 &
@@ -176,6 +184,26 @@ for name, request, expected in cases:
     if not ok:
         failures += 1
         print(f"{name}: got {status} {headers.get('content-type')} {body[:200]!r}, expected {expected} problem+json")
+# The operator console: its files with their own CSP (the tile server's origin, {s} as a wildcard), the config.
+status, headers, body = raw(b"GET /console/ HTTP/1.1\r\n" + close + b"\r\n")
+csp = headers.get("content-security-policy", "")
+if not (status == 200 and headers.get("content-type", "").startswith("text/html") and b"app.js" in body
+        and "img-src 'self' data: https://*.tiles.example;" in csp and "script-src 'self';" in csp
+        and "frame-ancestors 'none'" in csp and headers.get("cache-control") == "no-cache"):
+    failures += 1
+    print(f"/console/: got {status} {headers}")
+status, headers, body = raw(b"GET /console/config.json HTTP/1.1\r\n" + close + b"\r\n")
+if status != 200 or json.loads(body) != {"tile_url": "https://{s}.tiles.example/{z}/{x}/{y}.png"}:
+    failures += 1
+    print(f"/console/config.json: got {status} {body[:200]!r}")
+status, headers, _ = raw(b"GET /console/app.js HTTP/1.1\r\n" + close + b"\r\n")
+if status != 200 or headers.get("content-type") != "text/javascript":
+    failures += 1
+    print(f"/console/app.js: got {status} {headers.get('content-type')}")
+status, headers, _ = raw(b"GET /api/bikes HTTP/1.1\r\n" + close + b"\r\n")
+if "content-security-policy" in headers:
+    failures += 1
+    print("/api/bikes carries the console's CSP")
 sys.exit(1 if failures else 0)
 PY
     rc=$?

@@ -41,6 +41,7 @@ from velo_bench.s5 import login_load, token_verify_cost
 from velo_bench.s6 import S6_CLIENTS, S6_WRITERS, scenario6
 from velo_bench.s7 import S7_ALERTS, S7_ZONES, scenario7
 from velo_bench.s8 import MDS_EVENTS, MDS_TRIPS, scenario8
+from velo_bench.s9 import S9_TODAY, S9_TOTAL, scenario9
 from velo_bench.seeding import seed_large, seed_small
 from velo_bench.servers import STACK_MODEL, models_available, swap_rentals_web
 from velo_bench.shell import pid_file, sh, stack
@@ -166,6 +167,11 @@ def main() -> int:
         if wanted("s8"):
             log(f"S8 MDS at scale ({MDS_EVENTS} vehicle events, {MDS_TRIPS} trips) and the log's CPU share")
             scenario8(res["scenarios"].setdefault("s8", {}))
+
+        if wanted("s9"):
+            log(f"S9 GET /api/stats/today with {S9_TOTAL} rentals, {S9_TODAY} of them today")
+            res["scenarios"]["s9"] = scenario9()
+            log(f"  S9: {res['scenarios']['s9']['served']}")
 
         if wanted("s4"):
             log("S4 page latency at the small scale")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from velo_bench import ceilings, procs, s1, s2, s3, s4, s5, s6, s7, s8
+from velo_bench import ceilings, procs, s1, s2, s3, s4, s5, s6, s7, s8, s9
 from velo_bench.rows import HEADER, Baseline, Row
 
-SECTIONS = (s1, s2, s6, s3, s7, s8, s4, s5, procs, ceilings)
+SECTIONS = (s1, s2, s6, s3, s7, s8, s9, s4, s5, procs, ceilings)
 
 
 def table(res: dict, markdown: bool = False) -> str:

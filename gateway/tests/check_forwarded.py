@@ -56,6 +56,8 @@ def render(root: Path, prefix: Path, port: int, upstream: int, **extra: str) -> 
         CORS_ALLOWED_ORIGINS_REGEX=r"^https://app\.example$",
         ADMIN_UI_ENABLED="false",
         TRUSTED_PROXIES="",
+        CONSOLE_ROOT=str(root / "console" / "public"),
+        CONSOLE_TILE_URL="",
     )
     env.update(extra)
     return subprocess.run(

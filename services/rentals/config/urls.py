@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("problems.urls")),
     path("api/", include("alerts.urls")),
     path("api/", include("zones.urls")),
+    path("api/", include("stats.urls")),
     path("gbfs/", include("gbfs.urls")),
     path("mds/", include("mds.urls")),
 ]

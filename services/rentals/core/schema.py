@@ -51,6 +51,7 @@ TAGS_BY_PATH = (
     (re.compile(r"^/api/problems"), "problems"),
     (re.compile(r"^/api/alerts"), "alerts"),
     (re.compile(r"^/api/zones"), "zones"),
+    (re.compile(r"^/api/stats"), "stats"),
     (re.compile(r"^/gbfs"), "GBFS"),
     (re.compile(r"^/api/(healthz|readyz)$"), "health"),
 )

@@ -280,13 +280,26 @@ class StationListApi(APIView):
         lon = serializers.FloatField(min_value=-180, max_value=180)
         capacity = serializers.IntegerField(min_value=0, max_value=10000)
 
+    class FilterSerializer(serializers.Serializer):
+        include_inactive = serializers.BooleanField(required=False, default=False)
+
     @extend_schema(
         operation_id="stations_list",
-        parameters=PAGE_PARAMS,
+        parameters=[
+            OpenApiParameter(
+                "include_inactive",
+                bool,
+                description="Admins only (ignored for riders): closed and retired stations too.",
+            ),
+            *PAGE_PARAMS,
+        ],
         responses=paginated_serializer(StationOutputSerializer, "StationPage"),
     )
     def get(self, request):
-        queryset, ordering = selectors.station_list()
+        filters = _validated(self.FilterSerializer, request.query_params)
+        queryset, ordering = selectors.station_list(
+            include_inactive=filters["include_inactive"] and request.user.is_admin
+        )
         return Response(
             keyset_paginate(
                 request=request,

@@ -55,15 +55,20 @@ class Rental(models.Model):
         indexes = [
             # History: a rider's rentals newest first (keyset on started_at, id).
             models.Index(fields=["user_id", "-started_at", "-id"], name="rental_rider_history_idx"),
-            # MDS trips: the finished rentals that ended in an hour (a range on the trip's end time).
-            models.Index(
-                fields=["ended_at"], name="rental_finished_end_idx", condition=models.Q(status="finished")
-            ),
             # Reconciliation: finished rentals still waiting for an invoice.
             models.Index(
                 fields=["ended_at"],
                 name="rental_unbilled_idx",
                 condition=models.Q(status="finished", invoice_id__isnull=True),
+            ),
+            # The operators' day (stats.selectors.stats_today): rides started, and rides ended with what the
+            # hourly figures read (index-only scans over today's range). Only finished rentals have an end
+            # time, so rental_ended_idx also gives MDS an hour's trips (mds.selectors).
+            models.Index(fields=["started_at"], name="rental_started_idx"),
+            models.Index(
+                fields=["ended_at"],
+                name="rental_ended_idx",
+                include=["duration_seconds", "cost_amount", "cost_currency", "billed_at"],
             ),
         ]
 

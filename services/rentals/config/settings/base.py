@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "zones",
     "vehicle_events",
     "mds",
+    "stats",
 ]
 
 MIDDLEWARE = [

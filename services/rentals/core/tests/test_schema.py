@@ -50,7 +50,7 @@ def test_every_operation_is_tagged_with_its_domain(client):
         for method, operation in operations.items()
     }
     domains = {"bikes", "stations", "tariffs", "reservations", "rentals", "wallet", "payments", "GBFS"}
-    domains |= {"health", "problems", "alerts", "zones"}
+    domains |= {"health", "problems", "alerts", "zones", "stats"}
     assert {tag for found in tags.values() for tag in found} <= domains, tags
     assert all(len(found) == 1 for found in tags.values()), tags
     assert tags[("/api/bikes/{bike_id}/reservation", "post")] == ["reservations"]

@@ -40,3 +40,16 @@ def test_invalid_station_payload_is_400(admin):
     response = admin.post("/api/stations", {"name": "X", "lat": 200, "lon": 0, "capacity": -1}, format="json")
     assert response.status_code == 400
     assert {"lat", "capacity"} <= set(response.json()["errors"])
+
+
+def test_closed_stations_are_listed_to_admins_who_ask(admin, rider, station, other_station):
+    closed = admin.patch(f"/api/stations/{other_station.id}", {"is_active": False}, format="json")
+    assert closed.status_code == 200
+
+    def names(client, query=""):
+        return [item["name"] for item in client.get(f"/api/stations{query}").json()["results"]]
+
+    assert names(admin) == ["Alexanderplatz"]
+    assert names(admin, "?include_inactive=true") == ["Alexanderplatz", "Potsdamer Platz"]
+    assert names(rider, "?include_inactive=true") == ["Alexanderplatz"]
+    assert admin.get("/api/stations?include_inactive=maybe").status_code == 400

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    # Built without locking out rents and finishes on a big table (CREATE INDEX CONCURRENTLY).
+    # CREATE INDEX CONCURRENTLY: rentals keep starting and finishing while the indexes are built.
     atomic = False
 
     dependencies = [
@@ -13,10 +13,14 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexConcurrently(
             model_name="rental",
+            index=models.Index(fields=["started_at"], name="rental_started_idx"),
+        ),
+        AddIndexConcurrently(
+            model_name="rental",
             index=models.Index(
-                condition=models.Q(("status", "finished")),
                 fields=["ended_at"],
-                name="rental_finished_end_idx",
+                include=["duration_seconds", "cost_amount", "cost_currency", "billed_at"],
+                name="rental_ended_idx",
             ),
         ),
     ]
