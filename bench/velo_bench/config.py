@@ -36,7 +36,7 @@ SMALL_BIKES = 10_000
 LARGE_BIKES = 20_000 if QUICK else 100_000
 S4_SAMPLES = 40 if QUICK else 200
 S1_CLIENTS = [32] if QUICK else [8, 32, 128]
-# BENCH_ONLY=ceilings,s1,s5,s2,s6,s3,s4,s7,s8,s9 runs a subset (for iterating on one part; the default runs all).
+# BENCH_ONLY=ceilings,s1,s5,s2,s6,s3,s4,s7,s8,s9 runs a subset (to iterate on one part; the default runs all).
 ONLY = {p for p in os.environ.get("BENCH_ONLY", "").split(",") if p}
 
 
