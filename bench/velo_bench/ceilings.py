@@ -72,39 +72,47 @@ def pgbench_cleanup() -> None:
     )
 
 
+def pgbench_rent_finish(
+    *, clients: int, seconds: int, vehicle_log: int = 1, per_statement: bool = False
+) -> str:
+    """`bench/pgbench/rent_finish.sql` as the service sends it (nothing notified inside the transaction, two
+    NOTIFYs after commit; the MDS vehicle events unless `vehicle_log=0`) against the rentals database, each
+    client over its own slice of the bikes; its rows are removed afterwards. Returns pgbench's report."""
+    text = sh(
+        [
+            "pgbench",
+            "-n",
+            "-f",
+            str(BENCH / "pgbench" / "rent_finish.sql"),
+            "-D",
+            f"slice={SMALL_BIKES // clients}",
+            "-D",
+            f"stations={STATIONS}",
+            "-D",
+            "notify_inside=0",
+            "-D",
+            "notify_after=1",
+            "-D",
+            f"vehicle_log={vehicle_log}",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            *(["-r"] if per_statement else []),
+            os.environ["RENTALS_DATABASE_URL"],
+        ],
+        timeout=seconds + 120,
+    )
+    pgbench_cleanup()
+    return text
+
+
 def ceiling_pgbench() -> dict:
     out = {}
     for clients in [32] if QUICK else [8, 32]:
-        slice_ = SMALL_BIKES // clients
-        text = sh(
-            [
-                "pgbench",
-                "-n",
-                "-f",
-                str(BENCH / "pgbench" / "rent_finish.sql"),
-                "-D",
-                f"slice={slice_}",
-                "-D",
-                f"stations={STATIONS}",
-                # The service's design: nothing notified inside the transaction, two NOTIFYs after commit.
-                "-D",
-                "notify_inside=0",
-                "-D",
-                "notify_after=1",
-                # ... and the MDS vehicle event of each transaction (scenario 8 measures its share).
-                "-D",
-                "vehicle_log=1",
-                "-c",
-                str(clients),
-                "-j",
-                "2",
-                "-T",
-                str(WRK_SECONDS),
-                "-r",
-                os.environ["RENTALS_DATABASE_URL"],
-            ],
-            timeout=WRK_SECONDS + 120,
-        )
+        text = pgbench_rent_finish(clients=clients, seconds=WRK_SECONDS, per_statement=True)
         tps = float(re.search(r"tps = ([\d.]+) \(without initial", text).group(1))
         lat = re.search(r"latency average = ([\d.]+) ms", text)
         failed = re.search(r"number of failed transactions: (\d+)", text)
@@ -115,7 +123,6 @@ def ceiling_pgbench() -> dict:
             "latency_avg_ms": float(lat.group(1)) if lat else None,
             "failed": int(failed.group(1)) if failed else 0,
         }
-        pgbench_cleanup()
         log(f"  pgbench {clients} clients: {tps:.0f} cycles/s")
     return out
 

@@ -21,7 +21,7 @@ import uuid
 
 from velo_bench.client import Client
 from velo_bench.common import log, ms, pct
-from velo_bench.config import BENCH, GATEWAY_PORT, QUICK, RENTALS_VENV, ROOT, RUN, SMALL_BIKES, STATIONS
+from velo_bench.config import BENCH, GATEWAY_PORT, QUICK, RENTALS_VENV, ROOT, RUN, SMALL_BIKES
 from velo_bench.rows import Baseline, Row, ok
 from velo_bench.shell import psql, sh
 
@@ -171,35 +171,9 @@ def _postgres_cpu() -> float:
 
 
 def _pgbench(*, vehicle_log: int, clients: int, seconds: int) -> tuple[float, int]:
-    from velo_bench.ceilings import pgbench_cleanup
+    from velo_bench.ceilings import pgbench_rent_finish
 
-    text = sh(
-        [
-            "pgbench",
-            "-n",
-            "-f",
-            str(BENCH / "pgbench" / "rent_finish.sql"),
-            "-D",
-            f"slice={SMALL_BIKES // clients}",
-            "-D",
-            f"stations={STATIONS}",
-            "-D",
-            "notify_inside=0",
-            "-D",
-            "notify_after=1",
-            "-D",
-            f"vehicle_log={vehicle_log}",
-            "-c",
-            str(clients),
-            "-j",
-            "2",
-            "-T",
-            str(seconds),
-            os.environ["RENTALS_DATABASE_URL"],
-        ],
-        timeout=seconds + 120,
-    )
-    pgbench_cleanup()
+    text = pgbench_rent_finish(clients=clients, seconds=seconds, vehicle_log=vehicle_log)
     tps = float(re.search(r"tps = ([\d.]+) \(without initial", text).group(1))
     cycles = int(re.search(r"number of transactions actually processed: (\d+)", text).group(1))
     return tps, cycles
