@@ -52,6 +52,19 @@ def insert_params(instance: Model, *, exclude: Iterable[str] = ()) -> list:
     ]
 
 
+def insert_returning_id(*, cursor, statement: str, instance: Model, exclude: Iterable[str] = ("id",)) -> bool:
+    """Run an `insert_statement(..., exclude=..., suffix="... RETURNING id")` for `instance`. True when a row
+    was inserted: the instance then has its id and counts as saved. False when the statement inserted
+    nothing (an `ON CONFLICT DO NOTHING` that met an existing row)."""
+    cursor.execute(statement, insert_params(instance, exclude=exclude))
+    row = cursor.fetchone()
+    if row is None:
+        return False
+    instance.pk = row[0]
+    mark_saved(instance)
+    return True
+
+
 def instance_from_row(model: type[Model], names: Sequence[str], row: Sequence) -> Model:
     """A saved instance of `model` from a row whose values are in the order of `names` (attnames)."""
     instance = model.from_db(connection.alias, list(names), list(row))

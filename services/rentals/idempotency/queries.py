@@ -18,13 +18,7 @@ STORE_RESPONSE = (
 
 def claim(*, cursor, record: IdempotencyRecord) -> bool:
     """Insert `record` unless its (owner, key) exists; True (and the record saved, with its id) if new."""
-    cursor.execute(CLAIM, rows.insert_params(record, exclude=["id"]))
-    row = cursor.fetchone()
-    if row is None:
-        return False
-    record.id = row[0]
-    rows.mark_saved(record)
-    return True
+    return rows.insert_returning_id(cursor=cursor, statement=CLAIM, instance=record)
 
 
 def store_response(*, cursor, record: IdempotencyRecord, status: int, encoded_body: str) -> None:

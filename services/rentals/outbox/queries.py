@@ -26,9 +26,8 @@ RETRY_LATER = (
 
 def event_insert(*, cursor, event: OutboxEvent) -> OutboxEvent:
     """Insert `event`; it comes back saved, with its id."""
-    cursor.execute(INSERT, rows.insert_params(event, exclude=["id"]))
-    (event.id,) = cursor.fetchone()
-    return rows.mark_saved(event)
+    rows.insert_returning_id(cursor=cursor, statement=INSERT, instance=event)
+    return event
 
 
 def batch_lock(*, cursor, now: dt.datetime, limit: int) -> list[tuple]:

@@ -25,13 +25,7 @@ def wallet_locked(*, cursor, user_id: uuid.UUID) -> Wallet | None:
 
 def ledger_entry_insert(*, cursor, entry: LedgerEntry) -> bool:
     """Insert `entry` unless its (kind, reference) exists; True (and the entry saved, with its id) if new."""
-    cursor.execute(LEDGER_INSERT, rows.insert_params(entry, exclude=["id"]))
-    row = cursor.fetchone()
-    if row is None:
-        return False
-    entry.id = row[0]
-    rows.mark_saved(entry)
-    return True
+    return rows.insert_returning_id(cursor=cursor, statement=LEDGER_INSERT, instance=entry)
 
 
 def wallet_balance_set(*, cursor, wallet: Wallet) -> None:
